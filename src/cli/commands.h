@@ -1,0 +1,19 @@
+// Each subcommand of the `ddpm` tool adds its flags to the CLI11 app and returns a runner that main()
+// calls after parsing. Runners are thin: check flags, call the library, print. They throw
+// std::exception on runtime failure (main prints "error: ..." and exits 1).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace ddpm::cli {
+
+struct Subcommand {
+  CLI::App* app;
+  std::function<void()> run;
+};
+
+Subcommand add_schedule(CLI::App& parent);
+
+}  // namespace ddpm::cli

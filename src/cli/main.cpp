@@ -1,0 +1,52 @@
+// `ddpm`: the command-line tool. Exit codes: 0 success, 1 runtime error, 2 usage error.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+// Debian's LibTorch starts with one intra-op thread on a 2-core machine; use every core unless told.
+void set_threads(int requested) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(requested > 0 ? requested : cores);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};
+  app.require_subcommand(1, 1);
+  int threads = 0;
+  app.add_option("--threads", threads, "intra-op CPU threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+
+  using namespace ddpm::cli;
+  const std::vector<Subcommand> commands = {add_schedule(app)};
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  set_threads(threads);
+  try {
+    for (const auto& command : commands)
+      if (command.app->parsed()) command.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,14 @@
+// Generators for any device, without including CUDA headers: clone the device's default generator.
+#include "core/random.h"
+
+#include <ATen/Context.h>
+
+namespace ddpm {
+
+at::Generator make_generator(uint64_t seed, c10::Device device) {
+  auto gen = at::globalContext().defaultGenerator(device).clone();
+  gen.set_current_seed(seed);
+  return gen;
+}
+
+}  // namespace ddpm
