@@ -1,0 +1,62 @@
+// The loss and the bound's terms against closed forms (seed 003 eq. 40/43, Ho et al.'s decoder).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/losses.h"
+#include "core/random.h"
+
+using namespace ddpm;
+
+TEST(Losses, LSimpleIsTheMeanSquaredNoiseError) {
+  auto eps = torch::tensor({{1.0, 2.0}, {0.0, -1.0}}, torch::kFloat64);
+  auto pred = torch::tensor({{0.0, 2.0}, {2.0, -1.0}}, torch::kFloat64);
+  EXPECT_DOUBLE_EQ(l_simple(eps, pred).item<double>(), (1.0 + 0 + 4 + 0) / 4);
+  auto per = l_simple_per_example(eps, pred);
+  EXPECT_DOUBLE_EQ(per[0].item<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(per[1].item<double>(), 2.0);
+}
+
+TEST(Losses, KlOfEqualVariancesIsEq40) {
+  auto m1 = torch::tensor({0.3, -1.0}, torch::kFloat64), m2 = torch::tensor({1.1, 2.0}, torch::kFloat64);
+  const double var = 0.04;
+  auto lv = torch::full({2}, std::log(var), torch::kFloat64);
+  auto kl = normal_kl(m1, lv, m2, lv);
+  for (int i = 0; i < 2; ++i) {
+    const double d = m1[i].item<double>() - m2[i].item<double>();
+    EXPECT_NEAR(kl[i].item<double>(), d * d / (2 * var), 1e-12);
+  }
+  // General case against the textbook formula: KL = log(σ2/σ1) + (σ1² + Δ²)/(2σ2²) - ½.
+  auto one = torch::zeros({1}, torch::kFloat64);
+  auto kl2 = normal_kl(one, torch::full({1}, std::log(4.0), torch::kFloat64), one + 1, one);
+  EXPECT_NEAR(kl2.item<double>(), std::log(1.0 / 2.0) + (4.0 + 1.0) / 2.0 - 0.5, 1e-12);
+  EXPECT_NEAR(normal_kl(one, one, one, one).item<double>(), 0.0, 1e-15);
+}
+
+TEST(Losses, DiscretizedDecoderBinsSumToOne) {
+  // The 256 bin probabilities of one pixel sum to 1 (the edge bins extend to ±∞).
+  auto grid = torch::arange(256, torch::kFloat64) / 127.5 - 1.0;
+  for (double mean : {-1.0, -0.3, 0.0, 0.77, 1.0}) {
+    for (double log_scale : {std::log(0.001), std::log(0.05), std::log(0.5)}) {
+      auto m = torch::full({256}, mean, torch::kFloat64);
+      auto ls = torch::full({256}, log_scale, torch::kFloat64);
+      auto total = discretized_gaussian_log_likelihood(grid, m, ls).exp().sum().item<double>();
+      // Only the 1e-12 floor on empty bins can add mass: at most 256e-12.
+      EXPECT_NEAR(total, 1.0, 1e-9) << mean << " " << log_scale;
+    }
+  }
+  // A sharp decoder centred on a pixel puts almost all mass in that pixel's bin.
+  auto x = torch::full({1}, 10 / 127.5 - 1.0, torch::kFloat64);
+  auto ll = discretized_gaussian_log_likelihood(x, x.clone(), torch::full({1}, std::log(1e-3), torch::kFloat64));
+  EXPECT_GT(ll.item<double>(), std::log(0.999));
+}
+
+TEST(Losses, PriorKlMatchesClosedForm) {
+  const auto s = make_schedule({});
+  auto x0 = torch::tensor({{1.0, -1.0}}, torch::kFloat64);
+  const double abar = s.alphas_cumprod[999].item<double>();
+  // KL(N(√ᾱ x0, 1-ᾱ) || N(0,1)) = ½(-log(1-ᾱ) + (1-ᾱ) + ᾱ x0² - 1)
+  const double expected = 0.5 * (-std::log(1 - abar) + (1 - abar) + abar * 1.0 - 1);
+  auto kl = prior_kl(s, x0);
+  EXPECT_NEAR(kl[0][0].item<double>(), expected, 1e-15);
+  EXPECT_LT(kl.sum().item<double>(), 1e-4);  // the linear schedule's L_T is nearly zero
+}
