@@ -15,5 +15,7 @@ struct Subcommand {
 };
 
 Subcommand add_schedule(CLI::App& parent);
+Subcommand add_train(CLI::App& parent);
+Subcommand add_sample(CLI::App& parent);
 
 }  // namespace ddpm::cli

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
 
   using namespace ddpm::cli;
-  const std::vector<Subcommand> commands = {add_schedule(app)};
+  const std::vector<Subcommand> commands = {add_schedule(app), add_train(app), add_sample(app)};
 
   try {
     app.parse(argc, argv);
@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   try {
     for (const auto& command : commands)
       if (command.app->parsed()) command.run();
+  } catch (const CLI::Error& e) {  // a flag combination only the handler can check
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,0 +1,110 @@
+// `ddpm sample`: images (a PNG grid) or points (CSV) from a trained model, by Algorithm 2 or a faster sampler.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "io/image_io.h"
+#include "io/safetensors.h"
+#include "samplers/sampler.h"
+#include "training/generate.h"
+#include "training/trained_model.h"
+
+namespace ddpm::cli {
+namespace {
+
+struct SampleFlags {
+  std::string model, out = "samples.png", variance, save_tensors, trajectory, device = "cpu";
+  GenerateOptions options;
+  bool raw = false;
+  int64_t nrow = 0;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void write_points_csv(const std::string& path, const torch::Tensor& points) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", path));
+  auto p = points.to(torch::kFloat64).contiguous();
+  for (int64_t i = 0; i < p.size(0); ++i) {
+    for (int64_t j = 0; j < p.size(1); ++j) out << (j ? "," : "") << fmt::format("{:.6g}", p[i][j].item<double>());
+    out << "\n";
+  }
+}
+
+void run(SampleFlags& f) {
+  if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
+  auto model = load_trained_model(f.model, f.raw, torch::Device(f.device));
+  const bool image = model.config.arch == "unet";
+  f.options.sampler.clip_x0 = image;
+  const auto schedule = make_schedule(model.schedule);
+  const int64_t evals = sampler_evaluations(f.options.sampler, schedule.T);
+  const bool live = ::isatty(STDERR_FILENO);
+  std::fprintf(stderr, "sampling %lld with %s (%lld network evaluations, variance %s) from %s\n",
+               static_cast<long long>(f.options.n), f.options.sampler.kind.c_str(), static_cast<long long>(evals),
+               to_string(resolved_variance(f.options.sampler, schedule.T)).c_str(), model.path.c_str());
+  StepCallback progress = [live, last = -1](int64_t step, int64_t total, const torch::Tensor&, const torch::Tensor&) mutable {
+    const int pct = static_cast<int>(100 * step / total);
+    if (pct == last || (!live && pct % 25 != 0)) return;
+    last = pct;
+    std::fprintf(stderr, live ? "\r\033[Kstep %lld/%lld (%d%%)" : "step %lld/%lld (%d%%)\n", static_cast<long long>(step),
+                 static_cast<long long>(total), pct);
+    std::fflush(stderr);
+  };
+  std::unique_ptr<TrajectoryRecorder> trajectory;
+  if (!f.trajectory.empty()) {
+    if (!image) throw std::invalid_argument("--trajectory draws images; this is a point model");
+    trajectory = std::make_unique<TrajectoryRecorder>(f.options.sampler.steps > 0 ? f.options.sampler.steps : schedule.T);
+  }
+  auto samples = generate(model, f.options, trajectory.get(), progress);
+  if (live) std::fprintf(stderr, "\n");
+
+  if (image) {
+    if (ends_with(f.out, ".csv")) throw std::invalid_argument("image samples are written as .png, not .csv");
+    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : 0);
+  } else {
+    if (!ends_with(f.out, ".csv")) throw std::invalid_argument("point samples are written as .csv (e.g. --out samples.csv)");
+    write_points_csv(f.out, samples);
+  }
+  std::printf("wrote %s\n", f.out.c_str());
+  if (!f.save_tensors.empty()) {
+    write_safetensors(f.save_tensors, {{{"samples", samples.contiguous()}}, {{"ddpm.model", model.path}}});
+    std::printf("wrote %s\n", f.save_tensors.c_str());
+  }
+  if (trajectory) {
+    save_image_grid(f.trajectory, trajectory->as_grid_batch(), trajectory->columns());
+    std::printf("wrote %s (columns: reverse steps; rows: x_t, then predicted x_0, per sample)\n", f.trajectory.c_str());
+  }
+}
+
+}  // namespace
+
+Subcommand add_sample(CLI::App& parent) {
+  auto* app = parent.add_subcommand("sample", "generate samples from a trained model (Algorithm 2, DDIM or Langevin)");
+  auto f = std::make_shared<SampleFlags>();
+  auto& s = f->options.sampler;
+  app->add_option("--model", f->model, "run folder or .safetensors model file")->required();
+  app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--out", f->out, "output: .png grid (images) or .csv (points)")->capture_default_str();
+  app->add_option("--seed", f->options.seed, "seed")->capture_default_str();
+  app->add_option("--sampler", s.kind, "ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
+  app->add_option("--steps", s.steps, "sampling steps (default: all T)")->check(CLI::PositiveNumber);
+  app->add_option("--spacing", s.spacing, "leading | trailing | linspace (with --steps < T)")->capture_default_str()
+      ->check(CLI::IsMember({"leading", "trailing", "linspace"}));
+  app->add_option("--eta", s.eta, "DDIM eta (0: deterministic)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--variance", f->variance, "posterior (beta tilde) | beta (default: beta for all T steps, posterior for fewer)")
+      ->check(CLI::IsMember({"posterior", "beta"}));
+  app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");
+  app->add_option("--save-tensors", f->save_tensors, "also save the samples as a safetensors file");
+  app->add_option("--trajectory", f->trajectory, "also draw x_t and predicted x_0 at ten steps (PNG)");
+  app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(CLI::PositiveNumber);
+  app->add_option("--batch", f->options.batch, "samples per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--device", f->device, "cpu or cuda")->capture_default_str();
+  return {app, [f] { run(*f); }};
+}
+
+}  // namespace ddpm::cli

@@ -1,0 +1,78 @@
+// `ddpm train`: Algorithm 1 on a data set, into a run folder; `--resume RUN` continues one.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "data/data_spec.h"
+#include "models/model_config.h"
+#include "training/train_config.h"
+#include "training/trainer.h"
+
+namespace ddpm::cli {
+namespace {
+
+struct TrainFlags {
+  TrainConfig config;
+  std::string out, resume;
+  CLI::Option *warmup = nullptr, *ema = nullptr, *steps = nullptr;
+};
+
+void run(TrainFlags& f) {
+  const bool live = ::isatty(STDERR_FILENO);
+  std::unique_ptr<Trainer> trainer;
+  if (!f.resume.empty()) {
+    trainer = Trainer::resume(f.resume, f.steps->count() ? std::optional<int64_t>(f.config.steps) : std::nullopt);
+    std::fprintf(stderr, "resuming %s at step %lld\n", f.resume.c_str(), static_cast<long long>(trainer->step()));
+  } else {
+    if (f.out.empty()) throw CLI::RequiredError("--out (or --resume RUN_DIR)");
+    const auto note = scale_for_short_run(f.config, f.warmup->count() > 0, f.ema->count() > 0);
+    if (!note.empty()) std::fprintf(stderr, "short run: %s\n", note.c_str());
+    trainer = Trainer::create(f.config, f.out);
+  }
+  trainer->run(live);
+}
+
+}  // namespace
+
+Subcommand add_train(CLI::App& parent) {
+  auto* app = parent.add_subcommand("train", "train a DDPM with L_simple (Algorithm 1) into a run folder");
+  auto f = std::make_shared<TrainFlags>();
+  auto& c = f->config;
+  std::string data_help = "training data:";
+  for (const auto& line : data_spec_help()) data_help += "\n  " + line;
+  app->add_option("--data", c.data, data_help)->capture_default_str();
+  app->add_option("--out", f->out, "run folder to create (checkpoints, samples/, metrics.jsonl)");
+  auto* resume = app->add_option("--resume", f->resume, "continue the run in this folder from its latest checkpoint");
+  app->add_option("--preset", c.preset, "network preset (default: chosen from the data's shape)")
+      ->check(CLI::IsMember(preset_names()));
+  f->steps = app->add_option("--steps", c.steps, "total training steps (with --resume: the new total)")
+                 ->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--batch", c.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--seed", c.seed, "seed of the whole run")->capture_default_str();
+  app->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  f->warmup = app->add_option("--warmup", c.warmup, "linear lr warmup steps (scaled down for short runs)")
+                  ->capture_default_str()->check(CLI::NonNegativeNumber);
+  f->ema = app->add_option("--ema-decay", c.ema_decay, "EMA decay (scaled down for short runs)")
+               ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app->add_option("--sample-every", c.sample_every, "EMA sample grid every K steps (0: only at the end)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--sample-steps", c.sample_steps, "respaced sampling steps for those grids")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every K steps (0: only at the end)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--keep", c.keep, "checkpoints kept")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--schedule", c.schedule.kind, "variance schedule")->capture_default_str()
+      ->check(CLI::IsMember(schedule_kinds()));
+  app->add_option("--timesteps,-T", c.schedule.timesteps, "diffusion steps T")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(CLI::PositiveNumber);
+  app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
+  app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();
+  for (auto* o : app->get_options())
+    if (o != resume && o->get_name() != "--steps" && o->get_name() != "--help") o->excludes(resume);
+  return {app, [f] { run(*f); }};
+}
+
+}  // namespace ddpm::cli

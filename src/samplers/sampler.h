@@ -1,0 +1,39 @@
+// One entry point for every sampler, as the CLI and the trainer choose them by name:
+// ancestral (Algorithm 2, optionally respaced), ddim (η), langevin (annealed Langevin dynamics).
+#pragma once
+
+#include <ATen/core/Generator.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/reverse_process.h"
+#include "samplers/noise_predictor.h"
+
+namespace ddpm {
+
+struct SamplerSpec {
+  std::string kind = "ancestral";     // ancestral | ddim | langevin
+  int64_t steps = 0;                  // network evaluations / noise levels; 0 = all T
+  std::string spacing = "leading";    // leading | trailing | linspace, when steps < T
+  // Default: β_t for all T steps (Ho et al.'s CIFAR-10 FID 3.17), β̃_t with fewer steps (β_t collapses there).
+  std::optional<VarianceKind> variance;
+  bool clip_x0 = false;               // clip x̂_0 to [-1, 1] (image data)
+  double eta = 0.0;                   // ddim
+  double langevin_epsilon = 2e-5;     // langevin: step size at the least noisy level
+  int64_t langevin_steps_per_level = 10;
+};
+
+std::vector<std::string> sampler_kinds();
+
+// The variance a spec resolves to for a schedule of T steps.
+VarianceKind resolved_variance(const SamplerSpec& spec, int64_t T);
+
+// Network evaluations the spec costs.
+int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T);
+
+torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,
+                          const SamplerSpec& spec, const StepCallback& on_step = {});
+
+}  // namespace ddpm

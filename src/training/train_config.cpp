@@ -1,0 +1,87 @@
+// JSON round trip of the run configuration, and the short-run scaling of Ho et al.'s defaults.
+#include "training/train_config.h"
+
+#include <algorithm>
+
+namespace ddpm {
+
+void to_json(nlohmann::json& j, const ScheduleConfig& c) {
+  j = {{"kind", c.kind},         {"timesteps", c.timesteps}, {"beta_start", c.beta_start},
+       {"beta_end", c.beta_end}, {"cosine_s", c.cosine_s},   {"max_beta", c.max_beta},
+       {"betas_file", c.betas_file}};
+}
+
+void from_json(const nlohmann::json& j, ScheduleConfig& c) {
+  j.at("kind").get_to(c.kind);
+  j.at("timesteps").get_to(c.timesteps);
+  j.at("beta_start").get_to(c.beta_start);
+  j.at("beta_end").get_to(c.beta_end);
+  c.cosine_s = j.value("cosine_s", c.cosine_s);
+  c.max_beta = j.value("max_beta", c.max_beta);
+  c.betas_file = j.value("betas_file", c.betas_file);
+}
+
+void to_json(nlohmann::json& j, const TrainConfig& c) {
+  j = {{"data", c.data},
+       {"random_flip", c.random_flip},
+       {"image_size", c.image_size},
+       {"preset", c.preset},
+       {"model", c.model},
+       {"schedule", c.schedule},
+       {"steps", c.steps},
+       {"batch", c.batch},
+       {"seed", c.seed},
+       {"lr", c.lr},
+       {"warmup", c.warmup},
+       {"ema_decay", c.ema_decay},
+       {"grad_clip", c.grad_clip},
+       {"sample_every", c.sample_every},
+       {"sample_steps", c.sample_steps},
+       {"checkpoint_every", c.checkpoint_every},
+       {"keep", c.keep},
+       {"log_every", c.log_every},
+       {"max_bad_steps", c.max_bad_steps},
+       {"device", c.device}};
+}
+
+void from_json(const nlohmann::json& j, TrainConfig& c) {
+  j.at("data").get_to(c.data);
+  j.at("random_flip").get_to(c.random_flip);
+  j.at("image_size").get_to(c.image_size);
+  j.at("preset").get_to(c.preset);
+  j.at("model").get_to(c.model);
+  j.at("schedule").get_to(c.schedule);
+  j.at("steps").get_to(c.steps);
+  j.at("batch").get_to(c.batch);
+  j.at("seed").get_to(c.seed);
+  j.at("lr").get_to(c.lr);
+  j.at("warmup").get_to(c.warmup);
+  j.at("ema_decay").get_to(c.ema_decay);
+  j.at("grad_clip").get_to(c.grad_clip);
+  j.at("sample_every").get_to(c.sample_every);
+  j.at("sample_steps").get_to(c.sample_steps);
+  j.at("checkpoint_every").get_to(c.checkpoint_every);
+  j.at("keep").get_to(c.keep);
+  j.at("log_every").get_to(c.log_every);
+  j.at("max_bad_steps").get_to(c.max_bad_steps);
+  j.at("device").get_to(c.device);
+}
+
+std::string scale_for_short_run(TrainConfig& c, bool warmup_given, bool ema_given) {
+  std::string note;
+  const int64_t max_warmup = std::max<int64_t>(1, c.steps / 20);
+  if (!warmup_given && c.warmup > max_warmup) {
+    note += fmt::format("warmup {} -> {} steps (5% of the run); ", c.warmup, max_warmup);
+    c.warmup = max_warmup;
+  }
+  const double horizon = 1.0 / (1.0 - c.ema_decay);
+  const double max_horizon = std::max(10.0, c.steps / 10.0);
+  if (!ema_given && horizon > max_horizon) {
+    const double decay = 1.0 - 1.0 / max_horizon;
+    note += fmt::format("EMA decay {} -> {:.6f} (horizon 10% of the run); ", c.ema_decay, decay);
+    c.ema_decay = decay;
+  }
+  return note;
+}
+
+}  // namespace ddpm

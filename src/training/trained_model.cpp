@@ -1,0 +1,65 @@
+#include "training/trained_model.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "models/model_file.h"
+#include "training/checkpoint.h"
+#include "training/train_config.h"
+
+namespace fs = std::filesystem;
+
+namespace ddpm {
+
+SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
+                                         const ScheduleConfig& schedule, int64_t step) {
+  SafetensorsContent content;
+  content.tensors = state_dict_tensors(net);
+  content.metadata[kModelConfigKey] = nlohmann::json(model).dump();
+  content.metadata[kScheduleConfigKey] = nlohmann::json(schedule).dump();
+  content.metadata[kStepKey] = std::to_string(step);
+  return content;
+}
+
+RunFiles resolve_run(const std::string& run_dir) {
+  auto latest = latest_checkpoint(run_dir);
+  if (!latest)
+    throw std::runtime_error(fmt::format("'{}' holds no complete checkpoint (is it a ddpm run folder?)", run_dir));
+  RunFiles files;
+  files.checkpoint = *latest;
+  files.weights = (fs::path(*latest) / "model.safetensors").string();
+  files.ema_weights = (fs::path(*latest) / "ema.safetensors").string();
+  const auto name = fs::path(*latest).filename().string();  // step-NNNNNNNN
+  files.step = std::stoll(name.substr(5));
+  return files;
+}
+
+TrainedModel load_trained_model(const std::string& path, bool raw, c10::Device device) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw std::runtime_error(fmt::format("model '{}' does not exist", path));
+  std::string file = path;
+  if (fs::is_directory(path, ec)) {
+    const auto run = resolve_run(path);
+    file = raw ? run.weights : run.ema_weights;
+  }
+  auto loaded = load_model(file);
+  TrainedModel model;
+  model.config = loaded.config;
+  model.path = file;
+  auto it = loaded.metadata.find(kScheduleConfigKey);
+  if (it != loaded.metadata.end()) {
+    try {
+      model.schedule = nlohmann::json::parse(it->second).get<ScheduleConfig>();
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(fmt::format("'{}': bad {} metadata: {}", file, kScheduleConfigKey, e.what()));
+    }
+  }  // without it: Ho et al.'s linear schedule, T = 1000 (the ScheduleConfig defaults)
+  auto step = loaded.metadata.find(kStepKey);
+  if (step != loaded.metadata.end()) model.step = std::stoll(step->second);
+  model.net = loaded.net;
+  model.net->to(device);
+  model.net->eval();
+  return model;
+}
+
+}  // namespace ddpm

@@ -1,0 +1,41 @@
+// A trained model as files: the network's weights with its ModelConfig and its ScheduleConfig in the
+// safetensors metadata, so sampling and evaluation need only the file (or a run folder).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/schedule.h"
+#include "io/safetensors.h"
+#include "models/model_config.h"
+
+namespace ddpm {
+
+inline constexpr const char* kScheduleConfigKey = "ddpm.schedule";
+inline constexpr const char* kStepKey = "ddpm.step";
+
+SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
+                                         const ScheduleConfig& schedule, int64_t step);
+
+struct TrainedModel {
+  ModelConfig config;
+  ScheduleConfig schedule;
+  NoiseNet net;        // in eval mode, on the requested device
+  int64_t step = -1;   // training steps behind the weights (-1 if unknown)
+  std::string path;    // the weights file read
+};
+
+// The files a run folder's latest complete checkpoint holds.
+struct RunFiles {
+  std::string checkpoint, weights, ema_weights;
+  int64_t step = 0;
+};
+RunFiles resolve_run(const std::string& run_dir);  // throws if there is no complete checkpoint
+
+// Loads a .safetensors model file, or a run folder's EMA weights (raw weights with `raw`).
+TrainedModel load_trained_model(const std::string& path, bool raw = false,
+                                c10::Device device = c10::Device(c10::kCPU));
+
+}  // namespace ddpm

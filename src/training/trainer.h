@@ -1,0 +1,82 @@
+// Training by L_simple, Algorithm 1 (seed 003): x_0 from the data, t ~ Uniform{1..T}, ε ~ N(0, I),
+// x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, a gradient step on ‖ε - ε_θ(x_t, t)‖². With Ho et al.'s Adam, warmup,
+// gradient clipping and EMA; checkpoints that resume bit-identically; non-finite steps skipped.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/optim/adam.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/schedule.h"
+#include "data/dataset.h"
+#include "models/noise_net.h"
+#include "training/ema.h"
+#include "training/train_config.h"
+
+namespace ddpm {
+
+struct StepStats {
+  int64_t step = 0;                // the step just taken (1-based count of steps)
+  double loss = 0.0;               // L_simple of the batch
+  std::array<double, 4> loss_by_quarter{};  // mean loss of examples with t in each quarter of 1..T (NaN if none)
+  double grad_norm = 0.0;          // before clipping
+  double lr = 0.0;
+  double ema_decay = 0.0;
+  bool skipped = false;            // non-finite loss or gradient: weights and EMA untouched
+  int64_t batch = 0;
+};
+
+class Trainer {
+ public:
+  // A new run in `run_dir` (created; it must not already hold a run). The network comes from
+  // config.preset fitted to the data's shape (model_for_data); config.model is replaced.
+  // With choose_model = false, config.model is used as given (it must fit the data).
+  static std::unique_ptr<Trainer> create(const TrainConfig& config, const std::string& run_dir, bool choose_model = true);
+  // Resumes the latest complete checkpoint of `run_dir`; `total_steps` replaces the configured total.
+  // A missing run or one without a complete checkpoint is an error.
+  static std::unique_ptr<Trainer> resume(const std::string& run_dir, std::optional<int64_t> total_steps);
+
+  // One step of Algorithm 1. Throws after config.max_bad_steps non-finite steps in a row.
+  StepStats train_step();
+  // Writes a checkpoint for the current step (refuses weights that are not finite) and prunes old ones.
+  std::string save_checkpoint();
+  // A grid of EMA samples from fixed noise, RUN/samples/step-XXXXXXXX.png; returns its path.
+  std::string save_sample_grid();
+  // Trains to config.steps with progress, metrics, periodic grids and checkpoints.
+  void run(bool live_progress);
+
+  int64_t step() const { return step_; }
+  const TrainConfig& config() const { return config_; }
+  const Schedule& schedule() const { return schedule_; }
+  NoiseNetImpl& model() { return *net_; }
+  NoiseNetImpl& ema_model() { return *ema_net_; }
+  int64_t skipped_steps() const { return skipped_total_; }
+
+  // Fault injection for tests: called with the loss before backward; may replace it (e.g. with NaN).
+  std::function<torch::Tensor(const torch::Tensor& loss, int64_t step)> loss_hook;
+
+ private:
+  Trainer(TrainConfig config, std::string run_dir, bool choose_model);
+  void apply_lr();
+  void restore(const std::string& checkpoint_dir);
+
+  TrainConfig config_;
+  std::string run_dir_;
+  torch::Device device_;
+  Schedule schedule_;
+  Dataset data_;
+  BatchSampler batches_;
+  NoiseNet net_, ema_net_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  Ema ema_;
+  at::Generator gen_;      // t, ε and flips
+  int64_t step_ = 0;
+  int64_t bad_in_row_ = 0, skipped_total_ = 0;
+};
+
+}  // namespace ddpm

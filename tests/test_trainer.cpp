@@ -1,0 +1,254 @@
+// The trainer: falling loss, exact resume, the non-finite stop, checkpoints that are complete or absent.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/random.h"
+#include "models/model_file.h"
+#include "training/checkpoint.h"
+#include "training/trained_model.h"
+#include "training/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace ddpm;
+
+namespace {
+
+std::string fresh_dir(const std::string& name) {
+  auto dir = fs::path(testing::TempDir()) / ("ddpm_trainer_" + name);
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+// Two 2-D clusters, 512 points, as CSV.
+std::string write_points(const std::string& name) {
+  const auto path = (fs::path(testing::TempDir()) / (name + ".csv")).string();
+  auto gen = make_generator(99);
+  auto x = torch::randn({512, 2}, gen, torch::kFloat64) * 0.2;
+  x.slice(0, 0, 256).add_(torch::tensor({-1.0, 0.0}, torch::kFloat64));
+  x.slice(0, 256).add_(torch::tensor({1.0, 0.5}, torch::kFloat64));
+  std::ofstream out(path);
+  for (int64_t i = 0; i < 512; ++i) out << x[i][0].item<double>() << "," << x[i][1].item<double>() << "\n";
+  return path;
+}
+
+// 64 gray 8x8 images as a raw IDX file (magic 0x00000803, big-endian dimensions).
+std::string write_idx_images(const std::string& name) {
+  const auto path = (fs::path(testing::TempDir()) / (name + ".idx")).string();
+  std::ofstream out(path, std::ios::binary);
+  const unsigned char header[] = {0, 0, 8, 3, 0, 0, 0, 64, 0, 0, 0, 8, 0, 0, 0, 8};
+  out.write(reinterpret_cast<const char*>(header), sizeof header);
+  for (int n = 0; n < 64; ++n)
+    for (int p = 0; p < 64; ++p) out.put(static_cast<char>((n * 7 + p * 3) % 256));
+  return path;
+}
+
+TrainConfig points_config(const std::string& csv, int64_t steps) {
+  TrainConfig c;
+  c.data = "points:" + csv;
+  c.preset = "mlp-2d";
+  c.steps = steps;
+  c.batch = 64;
+  c.seed = 7;
+  c.lr = 1e-3;
+  c.warmup = 5;
+  c.ema_decay = 0.9;
+  c.sample_every = 0;
+  c.checkpoint_every = 0;
+  c.log_every = 10;
+  return c;
+}
+
+TrainConfig tiny_unet_config(const std::string& idx, int64_t steps) {
+  TrainConfig c;
+  c.data = "idx:" + idx;
+  c.steps = steps;
+  c.batch = 8;
+  c.seed = 3;
+  c.warmup = 2;
+  c.ema_decay = 0.9;
+  c.sample_every = 0;
+  c.checkpoint_every = 0;
+  c.model.arch = "unet";
+  c.model.unet.in_channels = 1;
+  c.model.unet.image_height = 8;
+  c.model.unet.image_width = 8;
+  c.model.unet.base_channels = 32;
+  c.model.unet.channel_mult = {1, 1};
+  c.model.unet.num_res_blocks = 1;
+  c.model.unet.attention_resolutions = {4};
+  c.model.unet.dropout = 0.1;  // dropout draws from LibTorch's default generator: resume must restore it
+  return c;
+}
+
+void expect_identical(torch::nn::Module& a, torch::nn::Module& b) {
+  auto pa = a.named_parameters();
+  auto pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i].value(), pb[i].value())) << pa[i].key();
+}
+
+void train_steps(Trainer& trainer, int64_t until) {
+  while (trainer.step() < until) trainer.train_step();
+}
+
+}  // namespace
+
+TEST(Trainer, LossFallsOnPoints) {
+  auto trainer = Trainer::create(points_config(write_points("fall"), 300), fresh_dir("fall"));
+  double first = 0, last = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto s = trainer->train_step();
+    ASSERT_FALSE(s.skipped);
+    if (i < 30) first += s.loss / 30;
+    if (i >= 270) last += s.loss / 30;
+  }
+  // At initialisation ε_θ ≈ 0 so the loss is E‖ε‖²/d ≈ 1; a trained MLP predicts most of ε on 2-D data.
+  EXPECT_GT(first, 0.6);
+  EXPECT_LT(last, 0.75 * first);
+}
+
+// Training 2k steps in one go and k steps + resume to 2k give bit-identical weights, EMA included.
+TEST(Trainer, ResumeIsBitExact) {
+  for (const bool unet : {false, true}) {
+    const auto data = unet ? write_idx_images("resume") : write_points("resume");
+    auto config = unet ? tiny_unet_config(data, 12) : points_config(data, 40);
+    const int64_t half = config.steps / 2;
+    auto straight = Trainer::create(config, fresh_dir("straight"), !unet);
+    train_steps(*straight, config.steps);
+
+    const auto dir = fresh_dir("split");
+    {
+      auto first = Trainer::create(config, dir, !unet);
+      train_steps(*first, half);
+      first->save_checkpoint();
+    }
+    auto resumed = Trainer::resume(dir, std::nullopt);
+    ASSERT_EQ(resumed->step(), half);
+    train_steps(*resumed, config.steps);
+    expect_identical(straight->model(), resumed->model());
+    expect_identical(straight->ema_model(), resumed->ema_model());
+  }
+}
+
+// The control that proves the test above can fail: weights alone (no optimizer/EMA/RNG state) diverge.
+TEST(Trainer, ResumeWithWeightsOnlyDiverges) {
+  auto config = points_config(write_points("control"), 40);
+  auto straight = Trainer::create(config, fresh_dir("control_a"));
+  train_steps(*straight, 40);
+  auto partial = Trainer::create(config, fresh_dir("control_b"));
+  train_steps(*partial, 20);
+  // A fresh trainer with different RNG and Adam state, given the step-20 weights.
+  auto restart = Trainer::create(config, fresh_dir("control_c"));
+  {
+    torch::NoGradGuard no_grad;
+    auto dst = restart->model().parameters();
+    auto src = partial->model().parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  train_steps(*restart, 20);
+  bool any_diff = false;
+  auto a = straight->model().parameters();
+  auto b = restart->model().parameters();
+  for (size_t i = 0; i < a.size(); ++i) any_diff |= !torch::equal(a[i], b[i]);
+  EXPECT_TRUE(any_diff);
+}
+
+TEST(Trainer, NonFiniteStepsAreSkippedThenStop) {
+  auto config = points_config(write_points("nan"), 100);
+  config.max_bad_steps = 3;
+  auto trainer = Trainer::create(config, fresh_dir("nan"));
+  train_steps(*trainer, 5);
+  auto before = trainer->model().parameters()[0].clone();
+  auto ema_before = trainer->ema_model().parameters()[0].clone();
+  trainer->loss_hook = [](const torch::Tensor& loss, int64_t step) {
+    return step >= 6 ? loss * std::numeric_limits<double>::quiet_NaN() : loss;
+  };
+  auto s6 = trainer->train_step();
+  EXPECT_TRUE(s6.skipped);
+  EXPECT_TRUE(torch::equal(before, trainer->model().parameters()[0]));      // weights untouched
+  EXPECT_TRUE(torch::equal(ema_before, trainer->ema_model().parameters()[0]));  // EMA untouched
+  trainer->train_step();
+  try {
+    trainer->train_step();
+    FAIL() << "the third non-finite step in a row must stop training";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 8"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(trainer->skipped_steps(), 3);
+}
+
+TEST(Trainer, NeverCheckpointsNonFiniteWeights) {
+  auto trainer = Trainer::create(points_config(write_points("nanckpt"), 10), fresh_dir("nanckpt"));
+  {
+    torch::NoGradGuard no_grad;
+    trainer->model().parameters()[0].fill_(std::numeric_limits<float>::infinity());
+  }
+  EXPECT_THROW(trainer->save_checkpoint(), std::runtime_error);
+}
+
+TEST(Trainer, ResumeErrors) {
+  EXPECT_THROW(Trainer::resume(fresh_dir("missing"), std::nullopt), std::invalid_argument);
+  const auto dir = fresh_dir("incomplete");
+  fs::create_directories(fs::path(dir) / "checkpoints" / "step-00000010");  // no COMPLETE marker
+  EXPECT_THROW(Trainer::resume(dir, std::nullopt), std::invalid_argument);
+  // An existing run is never silently overwritten by a new one.
+  const auto csv = write_points("exists");
+  const auto run = fresh_dir("exists");
+  Trainer::create(points_config(csv, 5), run);
+  EXPECT_THROW(Trainer::create(points_config(csv, 5), run), std::invalid_argument);
+}
+
+TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
+  const auto csv = write_points("ckpt");
+  const auto dir = fresh_dir("ckpt");
+  auto config = points_config(csv, 30);
+  config.keep = 2;
+  auto trainer = Trainer::create(config, dir);  // writes step 0
+  for (int k = 1; k <= 3; ++k) {
+    train_steps(*trainer, 10 * k);
+    trainer->save_checkpoint();
+  }
+  auto all = complete_checkpoints(dir);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(fs::path(all.back()).filename(), "step-00000030");
+  // A partially written checkpoint (as after a kill) and a folder without the marker are ignored.
+  const auto ckpts = fs::path(checkpoints_dir(dir));
+  fs::create_directories(ckpts / ".step-00000040.partial");
+  std::ofstream(ckpts / ".step-00000040.partial" / "model.safetensors") << "garbage";
+  fs::create_directories(ckpts / "step-00000050");
+  EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000030");
+  auto resumed = Trainer::resume(dir, 35);
+  EXPECT_EQ(resumed->step(), 30);
+  // The model file in a checkpoint loads on its own, with its schedule.
+  auto model = load_trained_model(dir);
+  EXPECT_EQ(model.step, 30);
+  EXPECT_EQ(model.schedule.timesteps, 1000);
+  EXPECT_EQ(model.config.arch, "mlp");
+}
+
+// A write that fails (here: a file-size limit, as a full disk would) keeps the previous checkpoint intact.
+TEST(Checkpoint, FailedWriteKeepsPreviousCheckpoint) {
+  const auto dir = fresh_dir("fsize");
+  auto trainer = Trainer::create(points_config(write_points("fsize"), 10), dir);
+  train_steps(*trainer, 5);
+  struct rlimit old_limit {};
+  getrlimit(RLIMIT_FSIZE, &old_limit);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
+  struct rlimit small = old_limit;
+  small.rlim_cur = 4096;
+  setrlimit(RLIMIT_FSIZE, &small);
+  EXPECT_THROW(trainer->save_checkpoint(), std::runtime_error);
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000000");
+  EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
+  auto resumed = Trainer::resume(dir, std::nullopt);
+  EXPECT_EQ(resumed->step(), 0);
+}
