@@ -77,8 +77,8 @@ TEST(Folder, CorruptFileIsSkippedAndCounted) {
   for (int i = 0; i < 4; ++i) write_png(dir + "/" + std::to_string(i) + ".png", torch::full({3, 5, 5}, i, torch::kUInt8));
   std::ofstream(dir + "/broken.jpg") << "definitely not a jpeg";
   // A PNG whose header is intact but whose data is cut: passes stbi_info, fails decoding.
-  write_png(dir + "/cut.png", torch::randint(0, 256, {3, 64, 64}, torch::kUInt8));
-  std::filesystem::resize_file(dir + "/cut.png", 100);
+  write_png(dir + "/cut.png", torch::randint(0, 256, {3, 5, 5}, torch::kUInt8));
+  std::filesystem::resize_file(dir + "/cut.png", 50);  // 8-byte signature + 25-byte IHDR + part of IDAT
   testing::internal::CaptureStderr();
   const auto r = read_image_folder(dir, {});
   const auto err = testing::internal::GetCapturedStderr();

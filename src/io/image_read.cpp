@@ -28,7 +28,9 @@ torch::Tensor read_image(const std::string& path, int64_t channels, int64_t max_
   if (w != info.width || h != info.height)
     throw std::runtime_error(fmt::format("{}: header and decoded size disagree", path));
   auto hwc = torch::from_blob(data.get(), {h, w, channels}, torch::kUInt8);
-  return hwc.permute({2, 0, 1}).contiguous();  // copies out of stb's buffer before it is freed
+  // clone, not contiguous(): with one channel the permuted view is already contiguous and would keep
+  // pointing into stb's buffer after it is freed.
+  return hwc.permute({2, 0, 1}).clone(at::MemoryFormat::Contiguous);
 }
 
 }  // namespace ddpm
