@@ -66,7 +66,7 @@ uint32_t big_endian_u32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-// Reads a whole unsigned-byte IDX file with `expected_dims` dimensions; returns [dims...] uint8.
+// Reads a whole unsigned-byte IDX file whose magic (type and rank) must be expected_magic; uint8 [dims...].
 torch::Tensor read_idx(const std::string& path, uint32_t expected_magic, const char* what) {
   GzReader in(path);
   uint8_t head[4];
