@@ -1,0 +1,159 @@
+// Dispatch from the spec's kind to a loader; adding a source is one loader function and one table row.
+// Image sources then share the optional channel conversion and resize/crop.
+#include "data/data_spec.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "data/cifar10_reader.h"
+#include "data/folder_reader.h"
+#include "data/idx_reader.h"
+#include "data/points_reader.h"
+
+namespace ddpm {
+namespace {
+
+namespace fs = std::filesystem;
+
+void require_split(const std::string& split) {
+  if (split != "train" && split != "test")
+    throw std::invalid_argument(fmt::format("unknown split '{}', expected train or test", split));
+}
+
+Dataset load_idx(const std::string& arg, const DataOptions&) {
+  const auto comma = arg.find(',');
+  const std::string images = arg.substr(0, comma);
+  const std::string labels = comma == std::string::npos ? "" : arg.substr(comma + 1);
+  auto x = read_idx_images(images);
+  torch::Tensor y;
+  if (!labels.empty()) {
+    y = read_idx_labels(labels);
+    if (y.size(0) != x.size(0))
+      throw std::runtime_error(fmt::format("{} holds {} labels but {} holds {} images", labels, y.size(0),
+                                           images, x.size(0)));
+  }
+  return make_image_dataset("idx:" + arg, x, y);
+}
+
+// The standard MNIST file names, gzip or not, with '-' or '.' before "idx".
+std::string find_mnist_file(const std::string& dir, const std::string& stem, const std::string& idx) {
+  for (const char* sep : {"-", "."})
+    for (const char* ext : {".gz", ""}) {
+      const auto p = fs::path(dir) / (stem + sep + idx + ext);
+      if (fs::exists(p)) return p.string();
+    }
+  throw std::runtime_error(fmt::format("{}: no {}-{}[.gz] file (expected the standard MNIST file names)", dir,
+                                       stem, idx));
+}
+
+Dataset load_mnist_dir(const std::string& dir, const std::string& name, const DataOptions& options) {
+  require_split(options.split);
+  if (!fs::is_directory(dir))
+    throw std::runtime_error(fmt::format("{}: no such directory", dir));
+  const std::string prefix = options.split == "train" ? "train" : "t10k";
+  const auto images = find_mnist_file(dir, prefix + "-images", "idx3-ubyte");
+  const auto labels = find_mnist_file(dir, prefix + "-labels", "idx1-ubyte");
+  auto d = load_idx(images + "," + labels, options);
+  d.name = name + "/" + options.split;
+  return d;
+}
+
+Dataset load_mnist(const std::string& dir, const DataOptions& options) {
+  return load_mnist_dir(dir, "mnist:" + dir, options);
+}
+
+Dataset load_fashion_mnist(const std::string&, const DataOptions& options) {
+  if (!fs::is_directory(kFashionMnistDir))
+    throw std::runtime_error(fmt::format("{}: not found; install Debian's dataset-fashion-mnist package or "
+                                         "use mnist:DIR with a copy of the files", kFashionMnistDir));
+  return load_mnist_dir(kFashionMnistDir, "fashion-mnist", options);
+}
+
+Dataset load_cifar10(const std::string& dir, const DataOptions& options) {
+  require_split(options.split);
+  std::vector<torch::Tensor> images, labels;
+  for (const auto& file : cifar10_files(dir, options.split)) {
+    auto b = read_cifar10_batch(file);
+    images.push_back(b.images);
+    labels.push_back(b.labels);
+  }
+  return make_image_dataset("cifar10:" + dir + "/" + options.split, torch::cat(images), torch::cat(labels));
+}
+
+Dataset load_folder(const std::string& dir, const DataOptions& options) {
+  FolderOptions f;
+  f.image_size = options.image_size;
+  f.channels = options.channels;
+  return make_image_dataset("folder:" + dir, read_image_folder(dir, f).images);
+}
+
+Dataset load_points(const std::string& file, const DataOptions&) {
+  return make_point_dataset("points:" + file, read_points_csv(file));
+}
+
+struct DataSource {
+  const char* kind;
+  bool takes_argument;
+  Dataset (*load)(const std::string& argument, const DataOptions& options);
+  const char* help;
+};
+
+const DataSource kSources[] = {
+    {"fashion-mnist", false, load_fashion_mnist, "fashion-mnist: Debian's Fashion-MNIST (the default)"},
+    {"idx", true, load_idx, "idx:IMAGES[.gz][,LABELS[.gz]]: any IDX image file, optional labels"},
+    {"mnist", true, load_mnist, "mnist:DIR: a folder with the four standard MNIST-format files"},
+    {"cifar10", true, load_cifar10, "cifar10:DIR: CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)"},
+    {"folder", true, load_folder, "folder:DIR: PNG/JPEG images under DIR (use --image-size if sizes differ)"},
+    {"points", true, load_points, "points:FILE.csv: one point per row, optional header line"},
+};
+
+// Optional conversions shared by all image sources.
+Dataset adapt_images(Dataset d, const DataOptions& options) {
+  if (options.channels != 0 && options.channels != 1 && options.channels != 3)
+    throw std::invalid_argument(fmt::format("channels must be 1 or 3, got {}", options.channels));
+  auto x = d.images;
+  if (options.channels == 3 && x.size(1) == 1) x = x.expand({-1, 3, -1, -1}).contiguous();
+  if (options.channels == 1 && x.size(1) == 3) {
+    // ITU-R BT.601 luma, the same weights stb_image uses for its own gray conversion.
+    auto f = x.to(torch::kFloat32);
+    x = (f.select(1, 0) * 0.299 + f.select(1, 1) * 0.587 + f.select(1, 2) * 0.114)
+            .round().clamp(0, 255).to(torch::kUInt8).unsqueeze(1);
+  }
+  const int64_t s = options.image_size;
+  if (s > 0 && (x.size(2) != s || x.size(3) != s)) {
+    auto out = torch::empty({x.size(0), x.size(1), s, s}, torch::kUInt8);
+    for (int64_t i = 0; i < x.size(0); ++i) out[i].copy_(resize_center_crop(x[i], s));
+    x = out;
+  }
+  d.images = x;
+  return d;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& spec, const DataOptions& options) {
+  if (options.image_size < 0) throw std::invalid_argument("image size must be >= 0");
+  const auto colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon);
+  const std::string argument = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  for (const auto& source : kSources) {
+    if (kind != source.kind) continue;
+    if (source.takes_argument && argument.empty())
+      throw std::invalid_argument(fmt::format("data spec '{}' needs an argument: {}", spec, source.help));
+    if (!source.takes_argument && colon != std::string::npos)
+      throw std::invalid_argument(fmt::format("data spec '{}' takes no argument", kind));
+    auto d = source.load(argument, options);
+    return d.is_image() ? adapt_images(std::move(d), options) : d;
+  }
+  std::string known;
+  for (const auto& source : kSources) known += fmt::format("\n  {}", source.help);
+  throw std::invalid_argument(fmt::format("unknown data spec '{}'; expected one of:{}", spec, known));
+}
+
+std::vector<std::string> data_spec_help() {
+  std::vector<std::string> lines;
+  for (const auto& source : kSources) lines.emplace_back(source.help);
+  return lines;
+}
+
+}  // namespace ddpm

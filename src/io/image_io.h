@@ -1,0 +1,26 @@
+// Writing images: PNG files from uint8 tensors, and grids of model-range samples (the sample sheets of
+// training and `ddpm sample`). Gray images stay single-channel PNGs.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ddpm {
+
+// Writes uint8 [C, H, W] (C = 1, 3 or 4) or [H, W] pixels as a PNG; throws naming the path on failure.
+void write_png(const std::string& path, const torch::Tensor& image);
+
+// Tiles [N, C, H, W] floats in [-1, 1] into one uint8 [C, H', W'] image, `nrow` images per row,
+// `padding` black pixels around each (torchvision's layout). Values outside [-1, 1] are clipped.
+torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t padding = 2);
+
+// Enlarges uint8 [C, H, W] by an integer factor with nearest-neighbour copies (28x28 grids are tiny).
+torch::Tensor upscale_nearest(const torch::Tensor& image, int64_t factor);
+
+// make_grid + upscale_nearest + write_png.
+void save_image_grid(const std::string& path, const torch::Tensor& images, int64_t nrow,
+                     int64_t padding = 2, int64_t scale = 1);
+
+}  // namespace ddpm

@@ -1,0 +1,84 @@
+// PNG writing (read back with stb_image itself), grid layout, nearest upscaling, write errors.
+#include <gtest/gtest.h>
+#include <stb_image.h>
+#include <torch/torch.h>
+
+#include "core/random.h"
+#include "data_test_files.h"
+#include "io/image_io.h"
+
+using namespace ddpm;
+using namespace ddpm_test;
+
+namespace {
+
+// Reads a PNG with stb_image as stored; returns uint8 [C, H, W].
+torch::Tensor load_png(const std::string& path) {
+  int w = 0, h = 0, c = 0;
+  uint8_t* data = stbi_load(path.c_str(), &w, &h, &c, 0);
+  if (!data) return {};
+  auto t = torch::from_blob(data, {h, w, c}, torch::kUInt8).permute({2, 0, 1}).clone();
+  stbi_image_free(data);
+  return t;
+}
+
+}  // namespace
+
+TEST(ImageIo, PngRoundTripGrayAndRgb) {
+  const auto dir = scratch_dir("png");
+  auto gen = make_generator(3);
+  const auto rgb = torch::randint(0, 256, {3, 5, 7}, gen, torch::kUInt8);
+  write_png(dir + "/rgb.png", rgb);
+  EXPECT_TRUE(torch::equal(load_png(dir + "/rgb.png"), rgb));
+  const auto gray = torch::randint(0, 256, {6, 4}, gen, torch::kUInt8);
+  write_png(dir + "/gray.png", gray);
+  const auto back = load_png(dir + "/gray.png");
+  ASSERT_EQ(back.size(0), 1);  // stays single-channel
+  EXPECT_TRUE(torch::equal(back[0], gray));
+}
+
+TEST(ImageIo, UnwritablePathIsAClearError) {
+  try {
+    write_png("/nonexistent-dir/x.png", torch::zeros({1, 2, 2}, torch::kUInt8));
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.png: cannot write PNG"), std::string::npos);
+  }
+  EXPECT_THROW(write_png("/tmp/x.png", torch::zeros({2, 2, 2}, torch::kUInt8)), c10::Error);  // 2 channels
+  EXPECT_THROW(write_png("/tmp/x.png", torch::zeros({1, 2, 2})), c10::Error);                 // float
+}
+
+TEST(ImageIo, GridLayout) {
+  // 5 gray 2x3 images, image k filled with value v_k; 3 per row, padding 1 -> 2 rows.
+  const std::vector<float> values = {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f};
+  auto images = torch::empty({5, 1, 2, 3});
+  for (int k = 0; k < 5; ++k) images[k].fill_(values[k]);
+  const auto grid = make_grid(images, 3, 1);
+  ASSERT_EQ(grid.sizes(), (std::vector<int64_t>{1, 2 * 3 + 1, 3 * 4 + 1}));
+  ASSERT_EQ(grid.scalar_type(), torch::kUInt8);
+  // round((v + 1) * 127.5): -1 -> 0, -0.5 -> 64 (63.75), 0 -> 128 (127.5 rounds half to even), 0.5 -> 191, 1 -> 255.
+  const int expected[] = {0, 64, 128, 191, 255};
+  for (int k = 0; k < 5; ++k) {
+    const int64_t y = 1 + (k / 3) * 3, x = 1 + (k % 3) * 4;
+    EXPECT_TRUE(torch::all(grid.slice(1, y, y + 2).slice(2, x, x + 3) == expected[k]).item<bool>()) << k;
+  }
+  // Padding and the empty sixth cell stay black.
+  EXPECT_EQ(grid[0][0].sum().item<int64_t>(), 0);
+  EXPECT_EQ(grid[0].select(1, 0).sum().item<int64_t>(), 0);
+  EXPECT_EQ(grid.slice(1, 4, 6).slice(2, 9, 12).sum().item<int64_t>(), 0);
+  // Out-of-range values are clipped, not wrapped.
+  EXPECT_EQ(make_grid(torch::full({1, 3, 1, 1}, 7.0f), 1, 0).min().item<int>(), 255);
+}
+
+TEST(ImageIo, UpscaleNearestAndSaveGrid) {
+  const auto img = torch::tensor({1, 2, 3, 4}, torch::kUInt8).view({1, 2, 2});
+  const auto big = upscale_nearest(img, 3);
+  ASSERT_EQ(big.sizes(), (std::vector<int64_t>{1, 6, 6}));
+  EXPECT_EQ(big[0][2][2].item<int>(), 1);
+  EXPECT_EQ(big[0][2][3].item<int>(), 2);
+  EXPECT_EQ(big[0][5][0].item<int>(), 3);
+  const auto dir = scratch_dir("png");
+  save_image_grid(dir + "/g.png", torch::zeros({4, 3, 8, 8}), 2, 2, 2);
+  const auto back = load_png(dir + "/g.png");
+  EXPECT_EQ(back.sizes(), (std::vector<int64_t>{3, 2 * (2 * 10 + 2), 2 * (2 * 10 + 2)}));
+}
