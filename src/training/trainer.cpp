@@ -10,8 +10,8 @@
 #include "core/forward_process.h"
 #include "core/losses.h"
 #include "core/random.h"
-#include "data/augment.h"
 #include "data/data_spec.h"
+#include "data/prefetcher.h"
 #include "io/image_io.h"
 #include "models/model_file.h"
 #include "samplers/sampler.h"
@@ -149,6 +149,7 @@ void Trainer::restore(const std::string& checkpoint_dir) {
   auto dropout_gen = default_generator(device_);
   set_generator_state(dropout_gen, need("rng.default"));
   batches_.load_json(state.at("sampler"));
+  prefetcher_.reset();  // restart the prefetcher at the restored data position
   ema_.set_updates(state.at("ema_updates").get<int64_t>());
   step_ = state.at("step").get<int64_t>();
   bad_in_row_ = state.at("bad_in_row").get<int64_t>();
@@ -163,13 +164,12 @@ void Trainer::apply_lr() {
 
 StepStats Trainer::train_step() {
   StepStats stats;
-  auto batch = batches_.next();
-  auto x0 = data_.batch(batch.indices);
-  if (config_.random_flip && data_.is_image()) {
-    auto flip_gen = make_generator(batch.batch_seed);
-    x0 = flip_where(x0, random_flip_mask(x0.size(0), flip_gen));
-  }
-  x0 = x0.to(device_);
+  // The next batch was prepared on the prefetcher's thread while the previous step ran.
+  if (!prefetcher_)
+    prefetcher_ = std::make_unique<BatchPrefetcher>(data_, batches_, config_.random_flip && data_.is_image());
+  auto batch = prefetcher_->next();
+  batches_.set_state(batch.next);  // the position a checkpoint resumes from: right after this batch
+  auto x0 = batch.x.to(device_);
   const int64_t B = x0.size(0);
   // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52.
   auto t = torch::randint(0, schedule_.T, {B}, gen_, torch::TensorOptions().dtype(torch::kLong).device(device_));

@@ -13,7 +13,9 @@
 #include <string>
 
 #include "core/schedule.h"
+#include "data/batch_sampler.h"
 #include "data/dataset.h"
+#include "data/prefetcher.h"
 #include "models/noise_net.h"
 #include "training/ema.h"
 #include "training/train_config.h"
@@ -70,7 +72,8 @@ class Trainer {
   torch::Device device_;
   Schedule schedule_;
   Dataset data_;
-  BatchSampler batches_;
+  BatchSampler batches_;  // its state: the position after the last batch trained on
+  std::unique_ptr<BatchPrefetcher> prefetcher_;
   NoiseNet net_, ema_net_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   Ema ema_;
