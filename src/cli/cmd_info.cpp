@@ -1,0 +1,75 @@
+// `ddpm info`: a network's parameter count, forward FLOPs per sample and config, for a preset or a
+// saved model file.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "models/model_config.h"
+#include "models/model_file.h"
+
+namespace ddpm::cli {
+namespace {
+
+struct InfoOptions {
+  std::string preset;
+  std::string model;
+  bool json = false;
+};
+
+void print_summary(const std::string& source, const ModelConfig& c, int64_t parameters, int64_t flops) {
+  fmt::print("{}\n", source);
+  if (c.arch == "unet") {
+    const auto& u = c.unet;
+    fmt::print("  U-Net  input {}x{}x{}  base {}  mult [{}]  res blocks {}  attention at [{}]{}  dropout {}\n",
+               u.image_height, u.image_width, u.in_channels, u.base_channels, fmt::join(u.channel_mult, ", "),
+               u.num_res_blocks, fmt::join(u.attention_resolutions, ", "), u.mid_attention ? " + middle" : "",
+               u.dropout);
+  } else {
+    fmt::print("  MLP  data dim {}  hidden {} x {}  time embedding {}\n", c.mlp.data_dim, c.mlp.depth, c.mlp.hidden,
+               c.mlp.time_embed_dim);
+  }
+  fmt::print("  parameters               {:>15}\n", parameters);
+  fmt::print("  forward FLOPs per sample {:>15}  ({:.3f} GFLOP)\n", flops, static_cast<double>(flops) * 1e-9);
+}
+
+void run(const InfoOptions& o) {
+  ModelConfig config;
+  NoiseNet net;
+  nlohmann::json extra = nlohmann::json::object();
+  if (!o.model.empty()) {
+    auto loaded = load_model(o.model);
+    config = loaded.config;
+    net = loaded.net;
+    extra["metadata"] = loaded.metadata;
+  } else {
+    config = model_preset(o.preset);
+    net = build_model(config);
+  }
+  const int64_t parameters = parameter_count(*net);
+  const int64_t flops = forward_flops_per_sample(config);
+  const std::string source = o.model.empty() ? "preset " + o.preset : o.model;
+  if (!o.json) return print_summary(source, config, parameters, flops);
+  nlohmann::json out = {{"source", source}, {"parameters", parameters}, {"forward_flops_per_sample", flops},
+                        {"config", config}};
+  out.update(extra);
+  std::cout << out.dump() << "\n";
+}
+
+}  // namespace
+
+Subcommand add_info(CLI::App& parent) {
+  auto* app = parent.add_subcommand("info", "parameter count, forward FLOPs per sample and config of a network");
+  auto o = std::make_shared<InfoOptions>();
+  auto* source = app->add_option_group("source", "exactly one of");
+  source->add_option("--preset", o->preset, "a named architecture")->check(CLI::IsMember(preset_names()));
+  source->add_option("--model", o->model, "a model saved by ddpm (.safetensors)")->check(CLI::ExistingFile);
+  source->require_option(1);
+  app->add_flag("--json", o->json, "print one JSON object: parameters, forward_flops_per_sample, config");
+  return {app, [o] { run(*o); }};
+}
+
+}  // namespace ddpm::cli

@@ -1,0 +1,157 @@
+// The U-Net: exact parameter counts of the presets (against diffusers' counts), shapes, time
+// conditioning, gradients, dropout modes, config validation, diffusers names and FLOP counting.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include "models/attention_block.h"
+#include "models/model_config.h"
+#include "models/timestep_embedding.h"
+#include "models/unet.h"
+
+using namespace ddpm;
+
+namespace {
+
+// A small U-Net for fast forward passes: 8 channels, 4 norm groups.
+UNetConfig tiny(int64_t channels, int64_t height, int64_t width, std::vector<int64_t> mult = {1, 2}) {
+  UNetConfig c;
+  c.in_channels = channels, c.image_height = height, c.image_width = width;
+  c.base_channels = 8, c.channel_mult = std::move(mult), c.num_res_blocks = 1, c.norm_groups = 4;
+  c.attention_resolutions = {std::min(height, width) >> (c.channel_mult.size() - 1)};
+  return c;
+}
+
+torch::Tensor steps(std::vector<int64_t> t) { return torch::tensor(t, torch::kLong); }
+
+}  // namespace
+
+TEST(UNet, PresetParameterCountsAreExact) {
+  // 35,746,307: the paper's 35.7M and the count of diffusers' google/ddpm-cifar10-32.
+  EXPECT_EQ(parameter_count(*build_model(model_preset("cifar10"))), 35'746'307);
+  EXPECT_EQ(parameter_count(*build_model(model_preset("fashion"))), 1'623'169);
+}
+
+TEST(UNet, OutputShapeEqualsInputShape) {
+  torch::manual_seed(0);
+  for (const auto& c : {tiny(1, 28, 28, {1, 2, 2}), tiny(3, 32, 32), tiny(4, 16, 24, {1, 2, 2})}) {
+    UNetImpl net(c);
+    const auto x = torch::randn({2, c.in_channels, c.image_height, c.image_width});
+    const auto y = net.forward(x, steps({0, 999}));
+    EXPECT_EQ(y.sizes(), x.sizes()) << c.image_height << "x" << c.image_width << "x" << c.in_channels;
+    EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+  }
+}
+
+TEST(UNet, DifferentTimestepsGiveDifferentOutputs) {
+  torch::manual_seed(1);
+  UNetImpl net(tiny(1, 8, 8));
+  net.eval();
+  const auto x = torch::randn({1, 1, 8, 8}).repeat({2, 1, 1, 1});
+  const auto y = net.forward(x, steps({10, 500}));
+  EXPECT_GT((y[0] - y[1]).abs().max().item<double>(), 1e-4);
+}
+
+TEST(UNet, EveryParameterReceivesAGradient) {
+  torch::manual_seed(2);
+  UNetImpl net(tiny(3, 8, 8));
+  net.forward(torch::randn({2, 3, 8, 8}), steps({3, 700})).pow(2).sum().backward();
+  for (const auto& p : net.named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_GT(p.value().grad().abs().max().item<double>(), 0.0) << p.key();
+  }
+}
+
+TEST(UNet, EvalIsDeterministicTrainAppliesDropout) {
+  torch::manual_seed(3);
+  auto c = tiny(1, 8, 8);
+  c.dropout = 0.5;
+  UNetImpl net(c);
+  const auto x = torch::randn({2, 1, 8, 8});
+  const auto t = steps({5, 50});
+  net.eval();
+  EXPECT_TRUE(torch::equal(net.forward(x, t), net.forward(x, t)));
+  net.train();
+  EXPECT_FALSE(torch::equal(net.forward(x, t), net.forward(x, t)));
+}
+
+TEST(UNet, UnhalvableSizeIsRejectedAtConstruction) {
+  auto c = tiny(1, 30, 28, {1, 2, 2});  // 30 → 15 at level 1 cannot be halved again
+  try {
+    UNetImpl net(c);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("image_height 30"), std::string::npos) << m;
+    EXPECT_NE(m.find("level 1"), std::string::npos) << m;
+  }
+  c = tiny(1, 28, 28, {1, 2, 2});
+  c.attention_resolutions = {5};
+  EXPECT_THROW(UNetImpl{c}, std::invalid_argument);  // no level has size 5
+  c = tiny(1, 28, 28);
+  c.norm_groups = 3;
+  EXPECT_THROW(UNetImpl{c}, std::invalid_argument);  // 3 does not divide 8 channels
+}
+
+TEST(UNet, SubmoduleNamesFollowDiffusersUNet2DModel) {
+  UNetImpl net(model_preset("fashion").unet);
+  std::set<std::string> names;
+  for (const auto& p : net.named_parameters()) names.insert(p.key());
+  for (const char* key : {"conv_in.weight", "time_embedding.linear_1.weight", "time_embedding.linear_2.bias",
+                          "down_blocks.0.resnets.0.norm1.weight", "down_blocks.0.resnets.1.time_emb_proj.weight",
+                          "down_blocks.0.downsamplers.0.conv.weight", "down_blocks.1.resnets.0.conv_shortcut.weight",
+                          "down_blocks.2.attentions.1.to_q.weight", "mid_block.resnets.0.conv1.weight",
+                          "mid_block.attentions.0.group_norm.weight", "mid_block.attentions.0.to_out.0.weight",
+                          "mid_block.resnets.1.conv2.bias", "up_blocks.0.resnets.2.conv_shortcut.weight",
+                          "up_blocks.0.attentions.2.to_v.bias", "up_blocks.1.upsamplers.0.conv.weight",
+                          "conv_norm_out.weight", "conv_out.bias"})
+    EXPECT_TRUE(names.count(key)) << key;
+  for (const char* key : {"down_blocks.2.downsamplers.0.conv.weight", "up_blocks.2.upsamplers.0.conv.weight",
+                          "down_blocks.0.attentions.0.to_q.weight", "up_blocks.0.resnets.3.conv1.weight"})
+    EXPECT_FALSE(names.count(key)) << key;
+}
+
+TEST(UNet, SinusoidalEmbeddingMatchesClosedForm) {
+  // [sin(t ω_i), cos(t ω_i)], ω_i = 10000^(-i / (h - 1)), h = 4; float32 arithmetic, hence 1e-6.
+  const auto e = sinusoidal_embedding(steps({0, 1, 999}), 8);
+  ASSERT_EQ(e.sizes(), (std::vector<int64_t>{3, 8}));
+  for (int row = 0; row < 3; ++row) {
+    const double t = std::vector<double>{0, 1, 999}[row];
+    for (int i = 0; i < 4; ++i) {
+      const double w = std::pow(10000.0, -i / 3.0);
+      EXPECT_NEAR(e[row][i].item<double>(), std::sin(t * w), 1e-6 * std::max(1.0, t)) << row << "," << i;
+      EXPECT_NEAR(e[row][4 + i].item<double>(), std::cos(t * w), 1e-6 * std::max(1.0, t)) << row << "," << i;
+    }
+  }
+  EXPECT_EQ(sinusoidal_embedding(steps({7}), 9)[0][8].item<double>(), 0.0);  // odd width: zero pad
+}
+
+TEST(UNet, AttentionProductMatchesDirectFormula) {
+  torch::manual_seed(4);
+  const auto q = torch::randn({2, 5, 6}), k = torch::randn({2, 5, 6}), v = torch::randn({2, 5, 6});
+  const auto expected = torch::softmax(torch::matmul(q, k.transpose(1, 2)) / std::sqrt(6.0), -1).matmul(v);
+  // float32 products of length 6 and a softmax: agreement to 1e-5 absolute.
+  EXPECT_TRUE(torch::allclose(scaled_dot_product(q, k, v), expected, 1e-5, 1e-5));
+}
+
+TEST(UNet, FlopsMatchHandCountForATinyConfig) {
+  // 4x4x1 image, base 8, one level, 1 res block, time MLP 8→32→32, no attention anywhere.
+  ModelConfig m;
+  m.unet.in_channels = 1, m.unet.image_height = m.unet.image_width = 4, m.unet.base_channels = 8;
+  m.unet.channel_mult = {1}, m.unet.num_res_blocks = 1, m.unet.attention_resolutions = {};
+  m.unet.mid_attention = false, m.unet.norm_groups = 4;
+  const int64_t hw = 16;
+  const int64_t time_mlp = 2 * (8 * 32 + 32 * 32);
+  const int64_t conv_in = 2 * 1 * 8 * 9 * hw, conv_out = 2 * 8 * 1 * 9 * hw;
+  auto resnet = [&](int64_t in, int64_t out) {  // conv1 + time projection + conv2 (+ 1x1 shortcut)
+    return 2 * in * out * 9 * hw + 2 * 32 * out + 2 * out * out * 9 * hw + (in != out ? 2 * in * out * hw : 0);
+  };
+  // down: 8→8; mid: 8→8 twice; up: (8 + 8 skip)→8 twice (skips: conv_in's and the down resnet's).
+  const int64_t expected = time_mlp + conv_in + resnet(8, 8) + 2 * resnet(8, 8) + 2 * resnet(16, 8) + conv_out;
+  EXPECT_EQ(forward_flops_per_sample(m), expected);
+
+  // Mid attention adds 4 projections (N C² each) and two N² C products, times 2 FLOPs.
+  m.unet.mid_attention = true;
+  EXPECT_EQ(forward_flops_per_sample(m) - expected, 2 * (4 * hw * 8 * 8 + 2 * hw * hw * 8));
+}
