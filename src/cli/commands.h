@@ -15,7 +15,6 @@ struct Subcommand {
 };
 
 Subcommand add_schedule(CLI::App& parent);
-Subcommand add_schedule(CLI::App& parent);
 Subcommand add_info(CLI::App& parent);
 Subcommand add_train(CLI::App& parent);
 Subcommand add_sample(CLI::App& parent);
