@@ -15,5 +15,6 @@ struct Subcommand {
 };
 
 Subcommand add_schedule(CLI::App& parent);
+Subcommand add_gmm(CLI::App& parent);
 
 }  // namespace ddpm::cli

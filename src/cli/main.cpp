@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
 
   using namespace ddpm::cli;
-  const std::vector<Subcommand> commands = {add_schedule(app)};
+  const std::vector<Subcommand> commands = {add_schedule(app), add_gmm(app)};
 
   try {
     app.parse(argc, argv);
