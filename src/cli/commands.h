@@ -18,5 +18,6 @@ Subcommand add_schedule(CLI::App& parent);
 Subcommand add_info(CLI::App& parent);
 Subcommand add_train(CLI::App& parent);
 Subcommand add_sample(CLI::App& parent);
+Subcommand add_gmm(CLI::App& parent);
 
 }  // namespace ddpm::cli

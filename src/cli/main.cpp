@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
 
   using namespace ddpm::cli;
-  const std::vector<Subcommand> commands = {add_schedule(app), add_info(app), add_train(app), add_sample(app)};
+  const std::vector<Subcommand> commands = {add_schedule(app), add_info(app), add_train(app), add_sample(app),
+                                            add_gmm(app)};
 
   try {
     app.parse(argc, argv);
