@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "analytic/gaussian_mixture.h"
+#include "core/random.h"
 #include "data/cifar10_reader.h"
 #include "data/folder_reader.h"
 #include "data/idx_reader.h"
@@ -87,8 +89,21 @@ Dataset load_folder(const std::string& dir, const DataOptions& options) {
   return make_image_dataset("folder:" + dir, read_image_folder(dir, f).images);
 }
 
+constexpr int64_t kGmmPoints = 50000;
+
 Dataset load_points(const std::string& file, const DataOptions&) {
   return make_point_dataset("points:" + file, read_points_csv(file));
+}
+
+// A fixed draw from a Gaussian mixture (built-in name or JSON file): 50,000 points, the train and test
+// splits from different seeds, labels = the component each point came from.
+Dataset load_gmm(const std::string& name, const DataOptions& options) {
+  const auto mixture = load_mixture(name);
+  auto gen = make_generator(options.split == "test" ? 2 : 1);
+  auto sample = sample_mixture(mixture, kGmmPoints, gen);
+  auto d = make_point_dataset(fmt::format("gmm:{}/{}", name, options.split), sample.points);
+  d.labels = sample.labels;
+  return d;
 }
 
 struct DataSource {
@@ -105,6 +120,7 @@ const DataSource kSources[] = {
     {"cifar10", true, load_cifar10, "cifar10:DIR: CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)"},
     {"folder", true, load_folder, "folder:DIR: PNG/JPEG images under DIR (use --image-size if sizes differ)"},
     {"points", true, load_points, "points:FILE.csv: one point per row, optional header line"},
+    {"gmm", true, load_gmm, "gmm:NAME|FILE.json: 50,000 points of a Gaussian mixture (two-modes, ring8, grid25)"},
 };
 
 // Optional conversions shared by all image sources.

@@ -1,5 +1,5 @@
 // The --data specification: a name or "kind:argument" that picks a loader (see docs/DATA.md).
-//   fashion-mnist | idx:IMAGES[,LABELS] | mnist:DIR | cifar10:DIR | folder:DIR | points:FILE.csv
+//   fashion-mnist | idx:IMAGES[,LABELS] | mnist:DIR | cifar10:DIR | folder:DIR | points:FILE.csv | gmm:NAME
 #pragma once
 
 #include <cstdint>
