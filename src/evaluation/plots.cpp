@@ -75,17 +75,20 @@ void draw_legend(const PlotPanel& p) {
   const int n = static_cast<int>(entries.size());
   std::vector<PLINT> opts(n), colors(n), styles(n, 1), numbers(n, 3);
   std::vector<PLFLT> widths(n, 2.0), scales(n, 1.0);
-  std::vector<const char*> text(n), symbols(n, "#(210)");
+  std::vector<const char*> text(n), symbols(n, "o");
   for (int i = 0; i < n; ++i) {
     const auto& s = *entries[i];
-    opts[i] = s.style == PlotSeries::Style::Points ? PL_LEGEND_SYMBOL
-              : s.style == PlotSeries::Style::Line ? PL_LEGEND_LINE
-                                                   : (PL_LEGEND_LINE | PL_LEGEND_SYMBOL);
+    const bool dots = s.style == PlotSeries::Style::Points;
+    if (dots) symbols[i] = "#(229)";
+    opts[i] = dots || s.style == PlotSeries::Style::Markers ? PL_LEGEND_SYMBOL
+              : s.style == PlotSeries::Style::Line          ? PL_LEGEND_LINE
+                                                            : (PL_LEGEND_LINE | PL_LEGEND_SYMBOL);
     colors[i] = static_cast<PLINT>(s.color);
     text[i] = s.label.c_str();
   }
   PLFLT w = 0, h = 0;
-  pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
+  const PLINT corner = p.legend_bottom_left ? (PL_POSITION_BOTTOM | PL_POSITION_LEFT) : (PL_POSITION_TOP | PL_POSITION_RIGHT);
+  pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, corner | PL_POSITION_INSIDE,
            0.01, 0.01, 0.08, 0, 1, 1, 0, 0, n, opts.data(), 0.6, 0.7, 1.8, 0.0, colors.data(), text.data(), nullptr,
            nullptr, nullptr, nullptr, colors.data(), styles.data(), widths.data(), colors.data(), scales.data(),
            numbers.data(), symbols.data());
@@ -107,13 +110,16 @@ void draw_panel(const PlotPanel& p) {
     const auto x = maybe_log(s.x, p.log_x), y = maybe_log(s.y, p.log_y);
     plcol0(static_cast<int>(s.color));
     const int n = static_cast<int>(x.size());
-    if (s.style != PlotSeries::Style::Points) {
+    if (s.style == PlotSeries::Style::Line || s.style == PlotSeries::Style::LinePoints) {
       plwidth(2.0);
       plline(n, x.data(), y.data());
       plwidth(1.0);
     }
     if (s.style == PlotSeries::Style::Points) plstring(n, x.data(), y.data(), "#(229)");
-    if (s.style == PlotSeries::Style::LinePoints) plstring(n, x.data(), y.data(), "#(210)");
+    if (s.style == PlotSeries::Style::LinePoints || s.style == PlotSeries::Style::Markers) {
+      plssym(0.0, 0.7);
+      plpoin(n, x.data(), y.data(), 4);  // Hershey circle
+    }
   }
   plcol0(static_cast<int>(PlotColor::Black));
   pllab(p.xlabel.c_str(), p.ylabel.c_str(), p.title.c_str());
