@@ -38,7 +38,10 @@ std::array<double, 4> data_limits(const PlotPanel& p) {
   if (!(x0 < x1)) x0 -= 1, x1 += 1;
   if (!(y0 < y1)) y0 -= 1, y1 += 1;
   const double mx = 0.05 * (x1 - x0), my = 0.08 * (y1 - y0);
-  return {x0 - mx, x1 + mx, y0 - my, y1 + my};
+  // Headroom for a top-right legend, so that it does not hide the data.
+  const auto entries = std::count_if(p.series.begin(), p.series.end(), [](const PlotSeries& s) { return !s.label.empty(); });
+  const double top = 0.08 * (y1 - y0) * static_cast<double>(entries);
+  return {x0 - mx, x1 + mx, y0 - my, y1 + std::max(my, top)};
 }
 
 // PLplot takes matrices as arrays of row pointers.
@@ -87,8 +90,7 @@ void draw_legend(const PlotPanel& p) {
     text[i] = s.label.c_str();
   }
   PLFLT w = 0, h = 0;
-  const PLINT corner = p.legend_bottom_left ? (PL_POSITION_BOTTOM | PL_POSITION_LEFT) : (PL_POSITION_TOP | PL_POSITION_RIGHT);
-  pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, corner | PL_POSITION_INSIDE,
+  pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
            0.01, 0.01, 0.08, 0, 1, 1, 0, 0, n, opts.data(), 0.6, 0.7, 1.8, 0.0, colors.data(), text.data(), nullptr,
            nullptr, nullptr, nullptr, colors.data(), styles.data(), widths.data(), colors.data(), scales.data(),
            numbers.data(), symbols.data());

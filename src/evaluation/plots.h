@@ -37,7 +37,6 @@ struct PlotPanel {
   bool equal_aspect = false;
   std::optional<GridField> shade;   // drawn first, white (low) to blue (high)
   std::optional<GridField> arrows;  // drawn over the shade
-  bool legend_bottom_left = false;  // default: top right
 };
 
 struct Figure {

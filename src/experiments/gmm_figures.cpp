@@ -171,7 +171,6 @@ Figure errors_figure(const GmmReport& r) {
     PlotPanel p{"discretization: oracle on K steps", "K (sampling steps)", "sliced W2 to truth", {anc, ddim}};
     p.series.push_back(floor_line(anc.x.front(), anc.x.back()));
     p.log_x = p.log_y = true;
-    p.legend_bottom_left = true;
     f.panels.push_back(p);
   }
   PlotPanel init{"initialization: KL(q(x_T) || N(0,I))", "T", "KL (nats)"};
