@@ -38,7 +38,10 @@ std::array<double, 4> data_limits(const PlotPanel& p) {
   if (!(x0 < x1)) x0 -= 1, x1 += 1;
   if (!(y0 < y1)) y0 -= 1, y1 += 1;
   const double mx = 0.05 * (x1 - x0), my = 0.08 * (y1 - y0);
-  return {x0 - mx, x1 + mx, y0 - my, y1 + my};
+  // Headroom for a top-right legend, so that it does not hide the data.
+  const auto entries = std::count_if(p.series.begin(), p.series.end(), [](const PlotSeries& s) { return !s.label.empty(); });
+  const double top = 0.08 * (y1 - y0) * static_cast<double>(entries);
+  return {x0 - mx, x1 + mx, y0 - my, y1 + std::max(my, top)};
 }
 
 // PLplot takes matrices as arrays of row pointers.
@@ -75,12 +78,14 @@ void draw_legend(const PlotPanel& p) {
   const int n = static_cast<int>(entries.size());
   std::vector<PLINT> opts(n), colors(n), styles(n, 1), numbers(n, 3);
   std::vector<PLFLT> widths(n, 2.0), scales(n, 1.0);
-  std::vector<const char*> text(n), symbols(n, "#(210)");
+  std::vector<const char*> text(n), symbols(n, "o");
   for (int i = 0; i < n; ++i) {
     const auto& s = *entries[i];
-    opts[i] = s.style == PlotSeries::Style::Points ? PL_LEGEND_SYMBOL
-              : s.style == PlotSeries::Style::Line ? PL_LEGEND_LINE
-                                                   : (PL_LEGEND_LINE | PL_LEGEND_SYMBOL);
+    const bool dots = s.style == PlotSeries::Style::Points;
+    if (dots) symbols[i] = "#(229)";
+    opts[i] = dots || s.style == PlotSeries::Style::Markers ? PL_LEGEND_SYMBOL
+              : s.style == PlotSeries::Style::Line          ? PL_LEGEND_LINE
+                                                            : (PL_LEGEND_LINE | PL_LEGEND_SYMBOL);
     colors[i] = static_cast<PLINT>(s.color);
     text[i] = s.label.c_str();
   }
@@ -107,13 +112,16 @@ void draw_panel(const PlotPanel& p) {
     const auto x = maybe_log(s.x, p.log_x), y = maybe_log(s.y, p.log_y);
     plcol0(static_cast<int>(s.color));
     const int n = static_cast<int>(x.size());
-    if (s.style != PlotSeries::Style::Points) {
+    if (s.style == PlotSeries::Style::Line || s.style == PlotSeries::Style::LinePoints) {
       plwidth(2.0);
       plline(n, x.data(), y.data());
       plwidth(1.0);
     }
     if (s.style == PlotSeries::Style::Points) plstring(n, x.data(), y.data(), "#(229)");
-    if (s.style == PlotSeries::Style::LinePoints) plstring(n, x.data(), y.data(), "#(210)");
+    if (s.style == PlotSeries::Style::LinePoints || s.style == PlotSeries::Style::Markers) {
+      plssym(0.0, 0.7);
+      plpoin(n, x.data(), y.data(), 4);  // Hershey circle
+    }
   }
   plcol0(static_cast<int>(PlotColor::Black));
   pllab(p.xlabel.c_str(), p.ylabel.c_str(), p.title.c_str());

@@ -15,7 +15,7 @@ enum class PlotColor { Black = 1, Blue, Orange, Green, Red, Purple, Gray, Brown 
 struct PlotSeries {
   std::string label;  // legend entry; empty: none
   std::vector<double> x, y;
-  enum class Style { Points, Line, LinePoints } style = Style::Line;
+  enum class Style { Points, Markers, Line, LinePoints } style = Style::Line;  // Points: dots; Markers: circles
   PlotColor color = PlotColor::Blue;
 };
 
@@ -32,7 +32,7 @@ struct PlotPanel {
 
   std::string title, xlabel, ylabel;
   std::vector<PlotSeries> series;
-  std::optional<std::array<double, 4>> limits;  // x_min, x_max, y_min, y_max; default: the data's
+  std::optional<std::array<double, 4>> limits;  // x_min, x_max, y_min, y_max in axis units (log10 on a log axis)
   bool log_x = false, log_y = false;
   bool equal_aspect = false;
   std::optional<GridField> shade;   // drawn first, white (low) to blue (high)

@@ -156,8 +156,9 @@ std::string format_report(const GmmReport& r) {
   s += fmt::format("{:<8} {:>6} {:>11} {:>11} {:>9} {:>11} {:>11}\n", "schedule", "T", "alpha_bar_T", "KL (nats)",
                    "KL se", "from N(0,I)", "from q(x_T)");
   for (const auto& row : r.initialization)
-    s += fmt::format("{:<8} {:>6} {:>11.3e} {:>11.3e} {:>9.1e} {:>11.4f} {:>11.4f}\n", row.schedule, row.T,
-                     row.alpha_bar_T, row.kl, row.kl_se, row.distance_from_normal, row.distance_from_exact);
+    s += fmt::format("{:<8} {:>6} {:>11.3e} {:>11.3e} {:>9} {:>11.4f} {:>11.4f}\n", row.schedule, row.T,
+                     row.alpha_bar_T, row.kl, row.kl_method == "quadrature" ? "-" : fmt::format("{:.1e}", row.kl_se),
+                     row.distance_from_normal, row.distance_from_exact);
   if (r.training_error) {
     s += "\nPart 7.2: training error E|eps_theta - eps*|^2 by t band\n";
     for (const auto& row : *r.training_error)

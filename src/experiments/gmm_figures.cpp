@@ -4,6 +4,8 @@
 #include "core/random.h"
 #include "evaluation/plots.h"
 #include "samplers/ancestral.h"
+#include "samplers/ddim.h"
+#include "samplers/respacing.h"
 
 namespace ddpm {
 namespace {
@@ -115,27 +117,43 @@ Figure samples_figure(const GaussianMixture& m, const GmmReport& r) {
   return f;
 }
 
+// A few chains from the same x_T: ancestral (stochastic, Algorithm 2) and DDIM η = 0 (the deterministic
+// probability-flow path) — both driven by ε*, both ending in the modes.
 Figure trajectories_figure(const GaussianMixture& m, const Schedule& s, const GmmReport& r, at::Generator& gen) {
-  const int64_t n = 12;
-  std::vector<std::vector<double>> xs(n), ys(n);
-  auto record = [&](const torch::Tensor& x) {
-    auto c = x.to(torch::kFloat64).contiguous();
-    for (int64_t i = 0; i < n; ++i) xs[i].push_back(c[i][0].item<double>()), ys[i].push_back(c[i][1].item<double>());
-  };
+  const int64_t n = 8;
   auto x_T = torch::randn({n, 2}, gen);
-  record(x_T);
-  ancestral_sample(s, mixture_denoiser(m, s), x_T, gen, {},
-                   [&](int64_t, int64_t, const torch::Tensor& x, const torch::Tensor&) { record(x); });
-  PlotPanel p{"ancestral trajectories with eps*: x_T (o) to x_0 (*)", "x1", "x2", {scatter("truth", r.reference, PlotColor::Gray)}};
-  p.limits = box(m);
-  p.equal_aspect = true;
-  const PlotColor colors[] = {PlotColor::Blue, PlotColor::Orange, PlotColor::Green, PlotColor::Red, PlotColor::Purple, PlotColor::Brown};
-  for (int64_t i = 0; i < n; ++i) {
-    p.series.push_back({"", xs[i], ys[i], PlotSeries::Style::Line, colors[i % 6]});
-    p.series.push_back({"", {xs[i].front()}, {ys[i].front()}, PlotSeries::Style::LinePoints, PlotColor::Black});
-    p.series.push_back({"", {xs[i].back()}, {ys[i].back()}, PlotSeries::Style::Points, PlotColor::Red});
-  }
-  return {{p}, 1, 800, 800};
+  const auto model = mixture_denoiser(m, s);
+  auto panel = [&](const std::string& title, const std::function<void(const StepCallback&)>& run) {
+    std::vector<std::vector<double>> xs(n), ys(n);
+    auto record = [&](const torch::Tensor& x) {
+      auto c = x.to(torch::kFloat64).contiguous();
+      for (int64_t i = 0; i < n; ++i) xs[i].push_back(c[i][0].item<double>()), ys[i].push_back(c[i][1].item<double>());
+    };
+    record(x_T);
+    run([&](int64_t, int64_t, const torch::Tensor& x, const torch::Tensor&) { record(x); });
+    PlotPanel p{title, "x1", "x2", {scatter("truth", r.reference, PlotColor::Gray)}};
+    p.limits = box(m);
+    p.equal_aspect = true;
+    const PlotColor colors[] = {PlotColor::Blue, PlotColor::Orange, PlotColor::Green, PlotColor::Purple, PlotColor::Brown};
+    PlotSeries starts{"x_T", {}, {}, PlotSeries::Style::Markers, PlotColor::Black};
+    PlotSeries ends{"x_0", {}, {}, PlotSeries::Style::Markers, PlotColor::Red};
+    for (int64_t i = 0; i < n; ++i) {
+      p.series.push_back({"", xs[i], ys[i], PlotSeries::Style::Line, colors[i % 5]});
+      starts.x.push_back(xs[i].front()), starts.y.push_back(ys[i].front());
+      ends.x.push_back(xs[i].back()), ends.y.push_back(ys[i].back());
+    }
+    p.series.push_back(starts);
+    p.series.push_back(ends);
+    return p;
+  };
+  Figure f{{}, 2, 1300, 680};
+  f.panels.push_back(panel(fmt::format("ancestral, {} steps (eps*)", s.T), [&](const StepCallback& cb) {
+    ancestral_sample(s, model, x_T, gen, {}, cb);
+  }));
+  f.panels.push_back(panel("DDIM eta = 0, 100 steps (eps*)", [&](const StepCallback& cb) {
+    ddim_sample(s, spaced_timesteps(s.T, std::min<int64_t>(100, s.T), "linspace"), model, x_T, gen, {}, cb);
+  }));
+  return f;
 }
 
 Figure errors_figure(const GmmReport& r) {
@@ -184,15 +202,22 @@ Figure errors_figure(const GmmReport& r) {
 
 Figure langevin_figure(const GmmReport& r) {
   PlotSeries lang{"annealed Langevin", {}, {}, PlotSeries::Style::LinePoints, PlotColor::Red};
-  for (const auto& row : r.langevin)
+  std::string diverged;
+  for (const auto& row : r.langevin) {
     if (std::isfinite(row.quality.distance)) lang.x.push_back(row.epsilon), lang.y.push_back(row.quality.distance);
+    else diverged += fmt::format(" {:.0e}", row.epsilon);
+  }
   const double x0 = lang.x.empty() ? 1e-6 : lang.x.front(), x1 = lang.x.empty() ? 1e-3 : lang.x.back();
-  PlotPanel p{fmt::format("Langevin vs ancestral at {} evaluations (oracle score)", r.timesteps), "step size epsilon",
-              "sliced W2 to truth", {lang}};
+  PlotPanel p{fmt::format("Langevin vs ancestral at {} evaluations (oracle score){}", r.timesteps,
+                          diverged.empty() ? "" : "; diverged at eps =" + diverged),
+              "step size epsilon", "sliced W2 to truth", {lang}};
   p.series.push_back({"ancestral", {x0, x1}, {r.langevin_ancestral.distance, r.langevin_ancestral.distance},
                       PlotSeries::Style::Line, PlotColor::Blue});
   p.series.push_back({"noise floor", {x0, x1}, {r.noise_floor, r.noise_floor}, PlotSeries::Style::Line, PlotColor::Gray});
-  p.log_x = p.log_y = true;
+  p.log_x = true;
+  p.limits = std::array<double, 4>{std::log10(x0) - 0.1, std::log10(x1) + 0.1, 0.0,
+                                   1.5 * std::max({r.noise_floor, r.langevin_ancestral.distance,
+                                                   lang.y.empty() ? 0.0 : *std::max_element(lang.y.begin(), lang.y.end())})};
   return {{p}, 1, 900, 600};
 }
 
