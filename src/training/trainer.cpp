@@ -207,7 +207,7 @@ StepStats Trainer::train_step() {
 
   // Loss by quarter of the t range: where in the chain the network is still weak.
   auto losses = per_example.detach().to(torch::kCPU, torch::kFloat64);
-  auto quarter = (t.to(torch::kCPU) * 4 / schedule_.T).clamp_max(3);
+  auto quarter = torch::div(t.to(torch::kCPU) * 4, schedule_.T, "floor");  // integer t: 0..3
   for (int64_t q = 0; q < 4; ++q) {
     auto mask = quarter.eq(q);
     stats.loss_by_quarter[q] =
