@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <fstream>
 #include <cstdio>
 #include <string>
 
@@ -64,4 +67,43 @@ TEST(Cli, RuntimeErrorIsOneLineAndExitOne) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+// The main job end to end on a small problem: train (Algorithm 1) on the built-in mixture, resume, inspect,
+// sample (Algorithm 2) — and the errors a user meets on the way.
+TEST(Cli, TrainResumeInfoSample) {
+  const std::string dir = testing::TempDir() + "/ddpm_cli_run";
+  std::system(("rm -rf " + dir).c_str());
+  auto train = run_cli("train --data gmm:two-modes --out " + dir + " --steps 30 --batch 128 --checkpoint-every 10", true);
+  ASSERT_EQ(train.status, 0) << train.out;
+  // Training into an existing run is refused (never overwrites it); resuming a missing run is an error.
+  EXPECT_EQ(run_cli("train --data gmm:two-modes --out " + dir + " --steps 30").status, 1);
+  EXPECT_EQ(run_cli("train --resume " + dir + "-missing --steps 40").status, 1);
+  EXPECT_EQ(run_cli("train --resume " + dir + " --batch 3").status, 2);  // --resume takes the run's own config
+  auto resume = run_cli("train --resume " + dir + " --steps 40", true);
+  ASSERT_EQ(resume.status, 0) << resume.out;
+  EXPECT_NE(resume.out.find("resuming"), std::string::npos);
+
+  auto info = run_cli("info --model " + dir + " --json");
+  ASSERT_EQ(info.status, 0);
+  auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["step"], 40);
+  EXPECT_EQ(j["parameters"], 41858);
+  EXPECT_NE(j["ema_weights"].get<std::string>().find("step-00000040/ema.safetensors"), std::string::npos);
+  EXPECT_NE(j["weights"].get<std::string>().find("step-00000040/model.safetensors"), std::string::npos);
+
+  const std::string csv = dir + "/samples.csv";
+  auto sample = run_cli("sample --model " + dir + " --n 50 --steps 20 --out " + csv, true);
+  ASSERT_EQ(sample.status, 0) << sample.out;
+  std::ifstream in(csv);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 1) << line;  // 2-D points
+  }
+  EXPECT_EQ(rows, 50);
+  EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --out " + dir + "/x.png").status, 1);  // points are not images
+  EXPECT_EQ(run_cli("sample --model " + dir + "/nothing.safetensors --n 5 --out " + csv).status, 1);
+  EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --steps 5000 --out " + csv).status, 1);  // more steps than T
 }

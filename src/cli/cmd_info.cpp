@@ -1,15 +1,17 @@
 // `ddpm info`: a network's parameter count, forward FLOPs per sample and config, for a preset or a
-// saved model file.
+// saved model file or run folder (then also its step and the weight files it would load).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "models/model_config.h"
 #include "models/model_file.h"
+#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -41,10 +43,20 @@ void run(const InfoOptions& o) {
   NoiseNet net;
   nlohmann::json extra = nlohmann::json::object();
   if (!o.model.empty()) {
-    auto loaded = load_model(o.model);
+    std::string file = o.model;
+    if (std::filesystem::is_directory(o.model)) {  // a run folder: its latest complete checkpoint
+      const auto run = resolve_run(o.model);
+      extra["step"] = run.step;
+      extra["checkpoint"] = run.checkpoint;
+      extra["weights"] = run.weights;
+      extra["ema_weights"] = run.ema_weights;
+      file = run.ema_weights;
+    }
+    auto loaded = load_model(file);
     config = loaded.config;
     net = loaded.net;
     extra["metadata"] = loaded.metadata;
+    if (!extra.contains("step") && loaded.metadata.count(kStepKey)) extra["step"] = std::stoll(loaded.metadata[kStepKey]);
   } else {
     config = model_preset(o.preset);
     net = build_model(config);
@@ -52,7 +64,12 @@ void run(const InfoOptions& o) {
   const int64_t parameters = parameter_count(*net);
   const int64_t flops = forward_flops_per_sample(config);
   const std::string source = o.model.empty() ? "preset " + o.preset : o.model;
-  if (!o.json) return print_summary(source, config, parameters, flops);
+  if (!o.json) {
+    print_summary(source, config, parameters, flops);
+    if (extra.contains("step")) fmt::print("  training steps           {:>15}\n", extra["step"].get<int64_t>());
+    if (extra.contains("ema_weights")) fmt::print("  EMA weights: {}\n  raw weights: {}\n", extra["ema_weights"].get<std::string>(), extra["weights"].get<std::string>());
+    return;
+  }
   nlohmann::json out = {{"source", source}, {"parameters", parameters}, {"forward_flops_per_sample", flops},
                         {"config", config}};
   out.update(extra);
@@ -66,7 +83,7 @@ Subcommand add_info(CLI::App& parent) {
   auto o = std::make_shared<InfoOptions>();
   auto* source = app->add_option_group("source", "exactly one of");
   source->add_option("--preset", o->preset, "a named architecture")->check(CLI::IsMember(preset_names()));
-  source->add_option("--model", o->model, "a model saved by ddpm (.safetensors)")->check(CLI::ExistingFile);
+  source->add_option("--model", o->model, "a run folder or a model saved by ddpm (.safetensors)")->check(CLI::ExistingPath);
   source->require_option(1);
   app->add_flag("--json", o->json, "print one JSON object: parameters, forward_flops_per_sample, config");
   return {app, [o] { run(*o); }};

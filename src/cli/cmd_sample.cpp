@@ -1,6 +1,7 @@
 // `ddpm sample`: images (a PNG grid) or points (CSV) from a trained model, by Algorithm 2 or a faster sampler.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -65,7 +66,8 @@ void run(SampleFlags& f) {
 
   if (image) {
     if (ends_with(f.out, ".csv")) throw std::invalid_argument("image samples are written as .png, not .csv");
-    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : 0);
+    const auto square = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples.size(0)))));
+    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : square, 2, /*scale=*/0);
   } else {
     if (!ends_with(f.out, ".csv")) throw std::invalid_argument("point samples are written as .csv (e.g. --out samples.csv)");
     write_points_csv(f.out, samples);
@@ -76,7 +78,7 @@ void run(SampleFlags& f) {
     std::printf("wrote %s\n", f.save_tensors.c_str());
   }
   if (trajectory) {
-    save_image_grid(f.trajectory, trajectory->as_grid_batch(), trajectory->columns());
+    save_image_grid(f.trajectory, trajectory->as_grid_batch(), trajectory->columns(), 2, /*scale=*/0);
     std::printf("wrote %s (columns: reverse steps; rows: x_t, then predicted x_0, per sample)\n", f.trajectory.c_str());
   }
 }

@@ -19,7 +19,7 @@ torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t paddi
 // Enlarges uint8 [C, H, W] by an integer factor with nearest-neighbour copies (28x28 grids are tiny).
 torch::Tensor upscale_nearest(const torch::Tensor& image, int64_t factor);
 
-// make_grid + upscale_nearest + write_png.
+// make_grid + upscale_nearest + write_png. scale 0 picks one for viewing: x2 for images of 32 px or less.
 void save_image_grid(const std::string& path, const torch::Tensor& images, int64_t nrow,
                      int64_t padding = 2, int64_t scale = 1);
 

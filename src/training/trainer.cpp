@@ -248,7 +248,7 @@ std::string Trainer::save_sample_grid() {
   auto x0 = run_sampler(schedule_, network_predictor(*ema_net_), x_T, noise_gen, spec);
   const auto path = (fs::path(run_dir_) / "samples" / fmt::format("step-{:08d}.png", step_)).string();
   fs::create_directories(fs::path(path).parent_path());
-  save_image_grid(path, x0.to(torch::kCPU), 6);
+  save_image_grid(path, x0.to(torch::kCPU), 6, 2, /*scale=*/0);
   return path;
 }
 
