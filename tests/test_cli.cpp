@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <cstdio>
 #include <string>
 
@@ -106,4 +107,38 @@ TEST(Cli, TrainResumeInfoSample) {
   EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --out " + dir + "/x.png").status, 1);  // points are not images
   EXPECT_EQ(run_cli("sample --model " + dir + "/nothing.safetensors --n 5 --out " + csv).status, 1);
   EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --steps 5000 --out " + csv).status, 1);  // more steps than T
+}
+
+// The README's main job on a small budget: the shipped model sampled both ways, with the summary naming
+// every file it wrote.
+TEST(Cli, DemoWritesPicturesAndSummary) {
+  const std::string dir = testing::TempDir() + "/ddpm_cli_demo";
+  std::system(("rm -rf " + dir).c_str());
+  auto demo = run_cli("demo --out " + dir + " --grid 4 --ddim-steps 2 --ancestral-n 2 --ancestral-steps 3 --no-gmm", true);
+  ASSERT_EQ(demo.status, 0) << demo.out;
+  std::ifstream summary(dir + "/summary.md");
+  const std::string text((std::istreambuf_iterator<char>(summary)), std::istreambuf_iterator<char>());
+  for (const std::string file : {"samples-ddim.png", "samples-ancestral.png", "trajectory.png"}) {
+    EXPECT_TRUE(std::ifstream(dir + "/" + file).good()) << file;
+    EXPECT_NE(text.find(file), std::string::npos) << file;
+  }
+  EXPECT_EQ(run_cli("demo --out " + dir + " --model no-such-model --no-gmm").status, 1);
+}
+
+// `ddpm export` writes a model file that loads by itself, and never replaces an existing file unasked.
+TEST(Cli, ExportRefusesToOverwrite) {
+  const std::string dir = testing::TempDir() + "/ddpm_cli_export";
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  const std::string file = dir + "/m.safetensors";
+  ASSERT_EQ(run_cli("export --model fashion --out " + file).status, 0);
+  auto info = run_cli("info --model " + file + " --json");
+  ASSERT_EQ(info.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(info.out)["parameters"], 1623169);
+  std::ofstream(dir + "/keep.safetensors") << "precious";
+  EXPECT_EQ(run_cli("export --model fashion --out " + dir + "/keep.safetensors").status, 1);
+  std::ifstream kept(dir + "/keep.safetensors");
+  std::string content;
+  kept >> content;
+  EXPECT_EQ(content, "precious");
+  EXPECT_EQ(run_cli("export --model fashion --out " + dir + "/keep.safetensors --force").status, 0);
 }

@@ -19,5 +19,7 @@ Subcommand add_info(CLI::App& parent);
 Subcommand add_train(CLI::App& parent);
 Subcommand add_sample(CLI::App& parent);
 Subcommand add_gmm(CLI::App& parent);
+Subcommand add_demo(CLI::App& parent);
+Subcommand add_export(CLI::App& parent);
 
 }  // namespace ddpm::cli

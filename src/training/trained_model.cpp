@@ -5,6 +5,7 @@
 
 #include "models/model_file.h"
 #include "training/checkpoint.h"
+#include "training/shipped_models.h"
 #include "training/train_config.h"
 
 namespace fs = std::filesystem;
@@ -34,9 +35,19 @@ RunFiles resolve_run(const std::string& run_dir) {
   return files;
 }
 
-TrainedModel load_trained_model(const std::string& path, bool raw, c10::Device device) {
+std::string resolve_model_path(const std::string& path_or_name) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw std::runtime_error(fmt::format("model '{}' does not exist", path));
+  if (fs::exists(path_or_name, ec)) return path_or_name;
+  if (auto shipped = shipped_model_path(path_or_name)) return *shipped;
+  const auto names = shipped_model_names();
+  throw std::runtime_error(fmt::format("model '{}' is neither a file, a run folder nor a shipped model (shipped: {})",
+                                       path_or_name, names.empty() ? "none found in " + shipped_models_dir()
+                                                                   : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::Device device) {
+  const std::string path = resolve_model_path(path_or_name);
+  std::error_code ec;
   std::string file = path;
   if (fs::is_directory(path, ec)) {
     const auto run = resolve_run(path);

@@ -34,8 +34,13 @@ struct RunFiles {
 };
 RunFiles resolve_run(const std::string& run_dir);  // throws if there is no complete checkpoint
 
-// Loads a .safetensors model file, or a run folder's EMA weights (raw weights with `raw`).
-TrainedModel load_trained_model(const std::string& path, bool raw = false,
+// A model argument as a path: an existing file or run folder as given, else the shipped model of that
+// name (training/shipped_models.h). Throws, listing the shipped names, if it is neither.
+std::string resolve_model_path(const std::string& path_or_name);
+
+// Loads a .safetensors model file, a run folder's EMA weights (raw weights with `raw`), or a shipped
+// model by name.
+TrainedModel load_trained_model(const std::string& path_or_name, bool raw = false,
                                 c10::Device device = c10::Device(c10::kCPU));
 
 }  // namespace ddpm

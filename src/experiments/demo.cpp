@@ -1,0 +1,143 @@
+#include "experiments/demo.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "experiments/gmm_run.h"
+#include "io/image_io.h"
+#include "training/generate.h"
+#include "training/trained_model.h"
+
+namespace ddpm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t square_columns(int64_t n) {
+  int64_t c = 1;
+  while (c * c < n) ++c;
+  return c;
+}
+
+struct ImageStage {
+  std::string path, trajectory_path;  // trajectory_path: empty unless asked for
+  std::string line;                   // the summary's measured figures
+};
+
+// Samples `n` images with `spec` into OUT/file as a grid; with a trajectory file, also the generation process.
+ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::string& file, int64_t n, SamplerSpec spec,
+                       const std::string& trajectory_file, const std::function<void(const std::string&)>& log) {
+  GenerateOptions g;
+  g.n = n;
+  g.seed = o.seed;
+  spec.clip_x0 = true;
+  g.sampler = spec;
+  const auto T = make_schedule(model.schedule).T;
+  const int64_t evals = sampler_evaluations(spec, T) * n;
+  log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations)...", n, spec.kind,
+                  spec.steps > 0 ? spec.steps : T, evals));
+  std::unique_ptr<TrajectoryRecorder> recorder;
+  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>(spec.steps > 0 ? spec.steps : T);
+  const auto start = Clock::now();
+  const auto images = generate(model, g, recorder.get());
+  const double secs = seconds_since(start);
+  const auto path = (std::filesystem::path(o.out) / file).string();
+  save_image_grid(path, images, square_columns(n), 2, /*scale=*/0);
+  ImageStage stage{path, "", fmt::format("{} images, {} in {:.1f} s ({:.0f} network evaluations/s)", n, spec.kind,
+                                         secs, evals / secs)};
+  log(fmt::format("  {} ({:.1f} s)", path, secs));
+  if (recorder) {
+    const auto tpath = (std::filesystem::path(o.out) / trajectory_file).string();
+    save_image_grid(tpath, recorder->as_grid_batch(), recorder->columns(), 2, /*scale=*/0);
+    stage.trajectory_path = tpath;
+    log("  " + tpath);
+  }
+  return stage;
+}
+
+std::string weights_text(const nlohmann::json& weights) {
+  std::string s;
+  for (const auto& w : weights) s += (s.empty() ? "" : " / ") + (w.is_number() ? fmt::format("{:.3f}", w.get<double>()) : "-");
+  return s;
+}
+
+}  // namespace
+
+DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::string&)>& log) {
+  const auto start = Clock::now();
+  std::filesystem::create_directories(o.out);
+  DemoResult result;
+  std::string summary = "# ddpm demo\n\n";
+
+  auto model = load_trained_model(o.model);
+  summary += fmt::format("Model: `{}` ({} after {} training steps; {} schedule, T = {}).\n\n", model.path,
+                         model.config.arch, model.step, model.schedule.kind, model.schedule.timesteps);
+
+  SamplerSpec ddim;
+  ddim.kind = "ddim";
+  ddim.steps = o.ddim_steps;
+  ddim.spacing = "trailing";  // ends at t = 1 and starts at t = T with few steps
+  const auto fast = sample_grid(model, o, "samples-ddim.png", o.grid, ddim, "", log);
+  result.files.push_back({fast.path, fmt::format("{} samples by DDIM (eta = 0) in {} steps: the fast sampler", o.grid,
+                                                   o.ddim_steps)});
+  summary += "- " + fast.line + "\n";
+
+  SamplerSpec ancestral;
+  ancestral.kind = "ancestral";
+  ancestral.steps = o.ancestral_steps;
+  const auto slow = sample_grid(model, o, "samples-ancestral.png", o.ancestral_n, ancestral, "trajectory.png", log);
+  result.files.push_back({slow.path, fmt::format("{} samples by ancestral sampling (Algorithm 2) over {} steps",
+                                                 o.ancestral_n, o.ancestral_steps)});
+  result.files.push_back({slow.trajectory_path,
+                          "Algorithm 2 made visible: each column a step of the reverse chain from t = T (left) to t = 1 "
+                          "(right); for each of four samples a row of x_t and below it the model's prediction of x_0 "
+                          "(eq. 56) at that step"});
+  summary += "- " + slow.line + "\n";
+
+  if (o.gmm) {
+    log("two-mode Gaussian mixture: training the MLP denoiser and measuring it against the exact denoiser...");
+    GmmRunOptions g;
+    g.config.mixture = "two-modes";
+    g.config.seed = o.seed;
+    g.out = (std::filesystem::path(o.out) / "gmm").string();
+    g.train_steps = o.gmm_train_steps;
+    const auto gmm = run_gmm(g);
+    const auto& j = gmm.json;
+    summary += fmt::format(
+        "- two-mode mixture (true weights {}): the learned MLP's samples have weights {} and sliced W2 {:.4f} to the "
+        "truth (noise floor {:.4f} +- {:.4f}; exact denoiser {:.4f}); report {}\n",
+        weights_text(j["true_weights"]), weights_text(j["learned"]["weights"]), j["learned"]["distance"].get<double>(),
+        gmm.report.noise_floor, gmm.report.noise_floor_sd, j["oracle"]["distance"].get<double>(), gmm.report_path);
+    const std::map<std::string, std::string> what = {
+        {"forward.png", "the forward process on the mixture: the two modes smear and merge into N(0, I)"},
+        {"eps_field.png", "the exact noise prediction eps* (the score, up to scale) at several t"},
+        {"samples.png", "samples of the learned model and of the exact denoiser beside the truth: the modes come back "
+                        "in the right proportions"},
+        {"trajectories.png", "reverse chains from N(0, I) to the modes with the exact denoiser: ancestral (stochastic) "
+                             "and DDIM eta = 0 (deterministic)"},
+        {"errors.png", "two of the three sources of error measured: initialization (KL of q(x_T) to N(0, I) and its "
+                       "cost, by T) and discretization (distance to the truth by sampling steps K); the third, "
+                       "training error by t, is in report.json"},
+        {"langevin.png", "annealed Langevin dynamics against ancestral sampling at equal network evaluations"}};
+    for (const auto& path : gmm.figures) {
+      const auto it = what.find(std::filesystem::path(path).filename().string());
+      result.files.push_back({path, it != what.end() ? it->second : "a figure of the mixture experiment"});
+    }
+    result.files.push_back({gmm.report_path, "every table of the mixture experiment as JSON"});
+  }
+
+  result.seconds = seconds_since(start);
+  summary += fmt::format("\nTotal {:.0f} s.\n\n## Files\n\n", result.seconds);
+  for (const auto& f : result.files)
+    summary += fmt::format("- `{}`: {}\n", std::filesystem::relative(f.path, o.out).string(), f.what);
+  result.summary_path = (std::filesystem::path(o.out) / "summary.md").string();
+  std::ofstream(result.summary_path) << summary;
+  return result;
+}
+
+}  // namespace ddpm

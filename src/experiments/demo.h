@@ -1,0 +1,39 @@
+// `ddpm demo`, the README's main job: what ddpm does, in a few minutes on 2 cores. It samples the shipped
+// Fashion-MNIST model fast (DDIM) and by Algorithm 2 (ancestral, with the generation trajectory), runs the
+// seed's two-mode Gaussian-mixture experiment, and writes the pictures and a summary saying what each shows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ddpm {
+
+struct DemoOptions {
+  std::string model = "fashion";  // shipped name, model file or run folder
+  std::string out = "out/demo";
+  uint64_t seed = 0;
+  int64_t grid = 64;              // images in the DDIM grid
+  int64_t ddim_steps = 25;
+  int64_t ancestral_n = 16;
+  int64_t ancestral_steps = 1000;  // Algorithm 2 over every t of the model's schedule (T = 1000)
+  bool gmm = true;
+  int64_t gmm_train_steps = 4000;
+};
+
+struct DemoFile {
+  std::string path;
+  std::string what;  // one line: what the file shows
+};
+
+struct DemoResult {
+  std::vector<DemoFile> files;
+  std::string summary_path;  // summary.md: the files and the figures measured
+  double seconds = 0.0;
+};
+
+// `log` receives one line per stage as it starts and ends.
+DemoResult run_demo(const DemoOptions& options, const std::function<void(const std::string&)>& log);
+
+}  // namespace ddpm

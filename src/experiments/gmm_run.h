@@ -1,0 +1,32 @@
+// The whole Gaussian-mixture experiment as `ddpm gmm` and `ddpm demo` run it: train the MLP denoiser on the
+// mixture (Algorithm 1, into OUT/model; a finished run there is reused), measure it beside the exact
+// denoiser (run_gmm_experiment), and write OUT/report.json and the figures.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "experiments/gmm_experiment.h"
+
+namespace ddpm {
+
+struct GmmRunOptions {
+  GmmExperimentConfig config;
+  std::string out;             // created if missing
+  bool figures = true;
+  int64_t train_steps = 4000;  // 0: the exact denoiser only
+};
+
+struct GmmRunResult {
+  GmmReport report;
+  nlohmann::json json;  // to_json(report) plus "figures"
+  std::string report_path;
+  std::vector<std::string> figures;
+};
+
+GmmRunResult run_gmm(const GmmRunOptions& options);
+
+}  // namespace ddpm

@@ -1,0 +1,18 @@
+// Models shipped with ddpm (the repository's models/ folder), found by name: `--model fashion` means
+// models/fashion.safetensors. The folder is DDPM_MODELS_DIR from the environment if set, else the one
+// the build was configured from.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ddpm {
+
+std::string shipped_models_dir();
+// Names of the shipped diffusion models (files NAME.safetensors in the folder, sorted).
+std::vector<std::string> shipped_model_names();
+// The file of the shipped model `name`, if there is one.
+std::optional<std::string> shipped_model_path(const std::string& name);
+
+}  // namespace ddpm
