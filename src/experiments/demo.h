@@ -16,7 +16,7 @@ struct DemoOptions {
   uint64_t seed = 0;
   int64_t grid = 64;              // images in the DDIM grid
   int64_t ddim_steps = 25;
-  int64_t ancestral_n = 16;
+  int64_t ancestral_n = 8;
   int64_t ancestral_steps = 1000;  // Algorithm 2 over every t of the model's schedule (T = 1000)
   bool gmm = true;
   int64_t gmm_train_steps = 4000;
