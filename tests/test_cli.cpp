@@ -142,3 +142,13 @@ TEST(Cli, ExportRefusesToOverwrite) {
   EXPECT_EQ(content, "precious");
   EXPECT_EQ(run_cli("export --model fashion --out " + dir + "/keep.safetensors --force").status, 0);
 }
+
+// `ddpm info` takes a shipped model by name like `sample` and `demo` do; an unknown name is an error.
+TEST(Cli, InfoTakesShippedModelByName) {
+  auto info = run_cli("info --model fashion --json");
+  ASSERT_EQ(info.status, 0);
+  const auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["parameters"], 1623169);
+  EXPECT_GT(j["step"].get<int64_t>(), 0);
+  EXPECT_EQ(run_cli("info --model no-such-model").status, 1);
+}

@@ -43,9 +43,9 @@ void run(const InfoOptions& o) {
   NoiseNet net;
   nlohmann::json extra = nlohmann::json::object();
   if (!o.model.empty()) {
-    std::string file = o.model;
-    if (std::filesystem::is_directory(o.model)) {  // a run folder: its latest complete checkpoint
-      const auto run = resolve_run(o.model);
+    std::string file = resolve_model_path(o.model);
+    if (std::filesystem::is_directory(file)) {  // a run folder: its latest complete checkpoint
+      const auto run = resolve_run(file);
       extra["step"] = run.step;
       extra["checkpoint"] = run.checkpoint;
       extra["weights"] = run.weights;
@@ -83,7 +83,7 @@ Subcommand add_info(CLI::App& parent) {
   auto o = std::make_shared<InfoOptions>();
   auto* source = app->add_option_group("source", "exactly one of");
   source->add_option("--preset", o->preset, "a named architecture")->check(CLI::IsMember(preset_names()));
-  source->add_option("--model", o->model, "a run folder or a model saved by ddpm (.safetensors)")->check(CLI::ExistingPath);
+  source->add_option("--model", o->model, "a shipped model's name, a run folder or a model saved by ddpm (.safetensors)");
   source->require_option(1);
   app->add_flag("--json", o->json, "print one JSON object: parameters, forward_flops_per_sample, config");
   return {app, [o] { run(*o); }};
