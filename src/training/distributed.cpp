@@ -5,7 +5,8 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef USE_C10D_NCCL
+#include <torch/version.h>
+#ifdef DDPM_WITH_NCCL  // CMake: a CUDA LibTorch and nccl.h
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -15,6 +16,19 @@
 #include <stdexcept>
 
 namespace ddpm {
+
+// LibTorch 2 made Gloo and NCCL backends of a ProcessGroup; in 1.x they are process groups themselves.
+#if TORCH_VERSION_MAJOR >= 2
+using CollectiveGroup = c10d::Backend;
+#else
+using CollectiveGroup = c10d::ProcessGroup;
+#endif
+
+struct DistributedGroup::Connection {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<CollectiveGroup> group;
+};
+
 namespace {
 
 std::optional<std::string> env_var(const char* name) {
@@ -58,7 +72,7 @@ std::string rethrown_message(std::exception_ptr error) {
 
 // Gloo (or NCCL) waits at most `timeout` for the other ranks, then fails; a rank that died makes the
 // others fail as soon as their connection to it closes.
-void all_reduce(c10d::ProcessGroup& group, torch::Tensor& tensor, c10d::ReduceOp op, const DistributedEnv& env,
+void all_reduce(CollectiveGroup& group, torch::Tensor& tensor, c10d::ReduceOp op, const DistributedEnv& env,
                 std::chrono::milliseconds timeout, const std::string& what) {
   std::vector<torch::Tensor> tensors{tensor};
   c10d::AllreduceOptions options;
@@ -96,13 +110,14 @@ std::optional<DistributedEnv> distributed_env_from_environment() {
 }
 
 DistributedGroup::DistributedGroup(DistributedEnv env, c10::Device device, std::chrono::milliseconds timeout)
-    : env_(std::move(env)), device_(device), timeout_(timeout) {}
+    : env_(std::move(env)), device_(device), timeout_(timeout), connection_(std::make_unique<Connection>()) {}
 
 DistributedGroup::~DistributedGroup() = default;
 
 std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& env, const c10::Device& device,
                                                          std::chrono::milliseconds timeout) {
   std::shared_ptr<DistributedGroup> group(new DistributedGroup(env, device, timeout));
+  auto& c = *group->connection_;
   const std::string where = fmt::format("{}:{}", env.master_addr, env.master_port);
   try {
     c10d::TCPStoreOptions options;
@@ -113,7 +128,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
     options.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
     // torchrun's store outlives restarts: each attempt gets its own keys, as torch.distributed does.
-    group->store_ = c10::make_intrusive<c10d::PrefixStore>(fmt::format("/ddpm/attempt_{}", env.restart_count), tcp);
+    c.store = c10::make_intrusive<c10d::PrefixStore>(fmt::format("/ddpm/attempt_{}", env.restart_count), tcp);
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("rank {} of {}: cannot meet the other ranks at {} within the {} s "
                                          "--dist-timeout ({})",
@@ -121,10 +136,10 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
   }
   try {
     if (device.is_cuda()) {
-#ifdef USE_C10D_NCCL
+#ifdef DDPM_WITH_NCCL
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
-      group->group_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(group->store_, env.rank, env.world_size, options);
+      c.group = c10::make_intrusive<c10d::ProcessGroupNCCL>(c.store, env.rank, env.world_size, options);
 #else
       throw std::runtime_error("this LibTorch build has no NCCL process group; train on --device cpu (Gloo)");
 #endif
@@ -138,7 +153,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
       } else {
         options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
       }
-      group->group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store_, env.rank, env.world_size, options);
+      c.group = c10::make_intrusive<c10d::ProcessGroupGloo>(c.store, env.rank, env.world_size, options);
     }
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("rank {} of {}: cannot form the process group through {} ({})", env.rank,
@@ -148,14 +163,14 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
 }
 
 void DistributedGroup::average(torch::Tensor& tensor, const std::string& what) {
-  all_reduce(*group_, tensor, c10d::ReduceOp::SUM, env_, timeout_, what);
+  all_reduce(*connection_->group, tensor, c10d::ReduceOp::SUM, env_, timeout_, what);
   tensor.div_(static_cast<double>(env_.world_size));
 }
 
 void DistributedGroup::check_same(int64_t value, const std::string& what) {
   // One MAX over (v, -v) gives the largest and the smallest value.
   auto range = torch::tensor({value, -value}, torch::kInt64).to(device_);
-  all_reduce(*group_, range, c10d::ReduceOp::MAX, env_, timeout_, "checking " + what);
+  all_reduce(*connection_->group, range, c10d::ReduceOp::MAX, env_, timeout_, "checking " + what);
   range = range.cpu();
   const int64_t high = range[0].item<int64_t>(), low = -range[1].item<int64_t>();
   if (low != high)

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <c10/core/Device.h>
-#include <c10/util/intrusive_ptr.h>
 #include <torch/types.h>
 
 #include <chrono>
@@ -14,11 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
-namespace c10d {
-class ProcessGroup;
-class Store;
-}  // namespace c10d
 
 namespace ddpm {
 
@@ -70,8 +64,8 @@ class DistributedGroup {
   DistributedEnv env_;
   c10::Device device_;  // where collectives run (NCCL needs CUDA tensors)
   std::chrono::milliseconds timeout_;
-  c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  struct Connection;  // the c10d store and process group (their types differ between LibTorch 1.x and 2.x)
+  std::unique_ptr<Connection> connection_;
 };
 
 }  // namespace ddpm
