@@ -123,8 +123,9 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(env.master_port);
     options.isServer = env.rank == 0 && !env.agent_store;
+    // Every rank counts itself in (as torch.distributed does); the server waits until all have.
     options.numWorkers = static_cast<size_t>(env.world_size);
-    options.waitWorkers = options.isServer;
+    options.waitWorkers = true;
     options.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
     // torchrun's store outlives restarts: each attempt gets its own keys, as torch.distributed does.
