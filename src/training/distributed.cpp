@@ -91,6 +91,13 @@ void all_reduce(CollectiveGroup& group, torch::Tensor& tensor, c10d::ReduceOp op
         env.rank, env.world_size, what, timeout.count() / 1000.0, rethrown_message(error)));
 }
 
+// The rendezvous failed: at the store (rank 0 unreachable) or while the ranks connect to each other.
+std::string not_met(const DistributedEnv& env, const std::string& where, std::chrono::milliseconds timeout,
+                    const std::exception& e) {
+  return fmt::format("rank {} of {}: the ranks did not all meet at {} within the {} s --dist-timeout ({})", env.rank,
+                     env.world_size, where, timeout.count() / 1000.0, first_line(e));
+}
+
 }  // namespace
 
 std::optional<DistributedEnv> distributed_env_from_environment() {
@@ -131,9 +138,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
     // torchrun's store outlives restarts: each attempt gets its own keys, as torch.distributed does.
     c.store = c10::make_intrusive<c10d::PrefixStore>(fmt::format("/ddpm/attempt_{}", env.restart_count), tcp);
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("rank {} of {}: cannot meet the other ranks at {} within the {} s "
-                                         "--dist-timeout ({})",
-                                         env.rank, env.world_size, where, timeout.count() / 1000.0, first_line(e)));
+    throw std::runtime_error(not_met(env, where, timeout, e));
   }
   try {
     if (device.is_cuda()) {
@@ -157,8 +162,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
       c.group = c10::make_intrusive<c10d::ProcessGroupGloo>(c.store, env.rank, env.world_size, options);
     }
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("rank {} of {}: cannot form the process group through {} ({})", env.rank,
-                                         env.world_size, where, first_line(e)));
+    throw std::runtime_error(not_met(env, where, timeout, e));
   }
   return group;
 }
