@@ -1,12 +1,15 @@
 // `ddpm train`: Algorithm 1 on a data set, into a run folder; `--resume RUN` continues one.
 #include <unistd.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
 #include "data/data_spec.h"
 #include "models/model_config.h"
+#include "training/distributed.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -16,20 +19,26 @@ namespace {
 struct TrainFlags {
   TrainConfig config;
   std::string out, resume;
+  double dist_timeout = static_cast<double>(kDefaultDistTimeout.count());
   CLI::Option *warmup = nullptr, *ema = nullptr, *steps = nullptr;
 };
 
 void run(TrainFlags& f) {
   const bool live = ::isatty(STDERR_FILENO);
+  // Data-parallel when launched by torchrun (or anything that sets the same variables) with WORLD_SIZE > 1.
+  std::optional<DataParallel> parallel;
+  if (auto env = distributed_env_from_environment())
+    parallel = DataParallel{*env, std::chrono::milliseconds(std::llround(f.dist_timeout * 1000))};
+  const bool rank0 = !parallel || parallel->env.rank == 0;
   std::unique_ptr<Trainer> trainer;
   if (!f.resume.empty()) {
-    trainer = Trainer::resume(f.resume, f.steps->count() ? std::optional<int64_t>(f.config.steps) : std::nullopt);
-    std::fprintf(stderr, "resuming %s at step %lld\n", f.resume.c_str(), static_cast<long long>(trainer->step()));
+    trainer = Trainer::resume(f.resume, f.steps->count() ? std::optional<int64_t>(f.config.steps) : std::nullopt, parallel);
+    if (rank0) std::fprintf(stderr, "resuming %s at step %lld\n", f.resume.c_str(), static_cast<long long>(trainer->step()));
   } else {
     if (f.out.empty()) throw CLI::RequiredError("--out (or --resume RUN_DIR)");
     const auto note = scale_for_short_run(f.config, f.warmup->count() > 0, f.ema->count() > 0);
-    if (!note.empty()) std::fprintf(stderr, "short run: %s\n", note.c_str());
-    trainer = Trainer::create(f.config, f.out);
+    if (!note.empty() && rank0) std::fprintf(stderr, "short run: %s\n", note.c_str());
+    trainer = Trainer::create(f.config, f.out, true, parallel);
   }
   trainer->run(live);
 }
@@ -70,8 +79,12 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(CLI::PositiveNumber);
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();
+  auto* dist_timeout = app->add_option("--dist-timeout", f->dist_timeout,
+                                       "multi-process runs (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): "
+                                       "seconds to wait for the other ranks before stopping with an error")
+                           ->capture_default_str()->check(CLI::PositiveNumber);
   for (auto* o : app->get_options())
-    if (o != resume && o->get_name() != "--steps" && o->get_name() != "--help") o->excludes(resume);
+    if (o != resume && o != dist_timeout && o->get_name() != "--steps" && o->get_name() != "--help") o->excludes(resume);
   return {app, [f] { run(*f); }};
 }
 

@@ -7,19 +7,6 @@
 #include "core/random.h"
 
 namespace ddpm {
-namespace {
-
-// SplitMix64's finaliser: decorrelates nearby inputs (seed, seed + 1, ...).
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-uint64_t combine(uint64_t a, uint64_t b) { return mix(a ^ mix(b)); }
-
-}  // namespace
 
 BatchSampler::BatchSampler(int64_t dataset_size, int64_t batch_size, uint64_t seed, int64_t rank,
                            int64_t world_size)
@@ -40,7 +27,7 @@ IndexBatch BatchSampler::next() {
     state_.batch = 0;
   }
   if (perm_epoch_ != state_.epoch) {
-    auto gen = make_generator(combine(state_.seed, static_cast<uint64_t>(state_.epoch)));
+    auto gen = make_generator(derive_seed(state_.seed, static_cast<uint64_t>(state_.epoch)));
     perm_ = torch::randperm(size_, gen, torch::TensorOptions().dtype(torch::kInt64));
     perm_epoch_ = state_.epoch;
   }
@@ -50,7 +37,7 @@ IndexBatch BatchSampler::next() {
   out.offset = rank_ * shard;
   const int64_t start = state_.batch * batch_size_ + out.offset;
   out.indices = perm_.slice(0, start, start + shard);
-  out.batch_seed = combine(combine(state_.seed, static_cast<uint64_t>(state_.epoch)),
+  out.batch_seed = derive_seed(derive_seed(state_.seed, static_cast<uint64_t>(state_.epoch)),
                            static_cast<uint64_t>(state_.batch) + 0x5bd1e995ull);
   ++state_.batch;
   out.next = state_;

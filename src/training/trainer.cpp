@@ -43,6 +43,19 @@ torch::Device parse_device(const std::string& name) {
   return device;
 }
 
+// In a group, `cuda` without an index means this machine's GPU number LOCAL_RANK.
+torch::Device device_for_rank(const std::string& name, const std::optional<DataParallel>& parallel) {
+  auto device = parse_device(name);
+  if (parallel && device.is_cuda() && !device.has_index())
+    device.set_index(static_cast<c10::DeviceIndex>(parallel->env.local_rank));
+  return device;
+}
+
+std::shared_ptr<DistributedGroup> join_group(const std::optional<DataParallel>& parallel, const torch::Device& device) {
+  if (!parallel) return nullptr;
+  return DistributedGroup::join(parallel->env, device, parallel->timeout);
+}
+
 // Dropout draws from the device's default generator, which LibTorch does not let us replace; its state is
 // saved and restored so that resumed runs repeat the same dropout masks.
 at::Generator default_generator(const torch::Device& device) {
@@ -77,20 +90,22 @@ bool all_finite(const torch::nn::Module& module) {
 
 }  // namespace
 
-Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model)
+Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel)
     : config_(std::move(config)),
       run_dir_(std::move(run_dir)),
-      device_(parse_device(config_.device)),
+      device_(device_for_rank(config_.device, parallel)),
+      group_(join_group(parallel, device_)),
       schedule_(make_schedule(config_.schedule)),
       data_(load_dataset(config_.data, DataOptions{"train", config_.image_size, 0})),
-      batches_(data_.size(), config_.batch, config_.seed),
+      batches_(data_.size(), config_.batch, config_.seed, rank(), world_size()),
       ema_(config_.ema_decay),
       gen_(make_generator(config_.seed * 2 + 1, device_)) {
   if (config_.batch < 1) throw std::invalid_argument("batch must be >= 1");
   if (config_.batch > data_.size())
     throw std::invalid_argument(fmt::format("batch {} is larger than the data set ({} examples)", config_.batch, data_.size()));
   if (choose_model) config_.model = model_for_data(config_.preset, data_.sample_shape(), &config_.preset);
-  // The same seed gives the same initial weights (LibTorch initialises from the default generator).
+  // The same seed gives the same initial weights (LibTorch initialises from the default generator), on
+  // every rank of a group too.
   torch::manual_seed(config_.seed);
   net_ = build_model(config_.model);
   ema_net_ = build_model(config_.model);
@@ -102,19 +117,27 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model)
   optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(config_.lr));
 }
 
-std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::string& run_dir, bool choose_model) {
+std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::string& run_dir, bool choose_model,
+                                         const std::optional<DataParallel>& parallel) {
+  // The other ranks neither look at the folder (rank 0 may be creating it) nor write it; when rank 0
+  // refuses, they fail at check_ranks_agree.
+  const bool writer = !parallel || parallel->env.rank == 0;
   std::error_code ec;
-  if (fs::exists(fs::path(run_dir) / "config.json", ec) || fs::exists(checkpoints_dir(run_dir), ec))
+  if (writer && (fs::exists(fs::path(run_dir) / "config.json", ec) || fs::exists(checkpoints_dir(run_dir), ec)))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
-  fs::create_directories(run_dir);
-  std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, choose_model));
-  std::ofstream(fs::path(run_dir) / "config.json") << nlohmann::json(trainer->config_).dump(2) << "\n";
-  trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
+  if (writer) fs::create_directories(run_dir);
+  std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, choose_model, parallel));
+  if (writer) {
+    std::ofstream(fs::path(run_dir) / "config.json") << nlohmann::json(trainer->config_).dump(2) << "\n";
+    trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
+  }
+  trainer->check_ranks_agree();
   return trainer;
 }
 
-std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::optional<int64_t> total_steps) {
+std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::optional<int64_t> total_steps,
+                                         const std::optional<DataParallel>& parallel) {
   std::error_code ec;
   if (!fs::is_directory(run_dir, ec)) throw std::invalid_argument(fmt::format("no run folder at '{}'", run_dir));
   auto latest = latest_checkpoint(run_dir);
@@ -123,9 +146,18 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   auto state = read_checkpoint(*latest).state;
   TrainConfig config = state.at("config").get<TrainConfig>();
   if (total_steps) config.steps = *total_steps;
-  std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, false));
+  std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, false, parallel));
   trainer->restore(*latest);
+  trainer->check_ranks_agree();
   return trainer;
+}
+
+void Trainer::check_ranks_agree() {
+  if (!group_) return;
+  group_->check_same(step_, "the step to start from (every rank must read the same run folder)");
+  // Identical configurations, hence identical initial weights and data order.
+  const auto config_hash = static_cast<int64_t>(std::hash<std::string>{}(nlohmann::json(config_).dump()) >> 2);
+  group_->check_same(config_hash, "the run configuration (start every rank with the same flags)");
 }
 
 void Trainer::restore(const std::string& checkpoint_dir) {
@@ -162,6 +194,39 @@ void Trainer::apply_lr() {
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(config_.lr * scale);
 }
 
+void Trainer::reseed_dropout() {
+  // A rank's checkpointed generator state is rank 0's, so in a group every rank derives its dropout masks
+  // from (run seed, rank, step) instead: different on each rank, and the same again after a resume.
+  auto gen = default_generator(device_);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(derive_seed(derive_seed(config_.seed, static_cast<uint64_t>(rank())), static_cast<uint64_t>(step_)));
+}
+
+void Trainer::average_across_ranks(torch::Tensor& summary) {
+  // One all-reduce per step: every gradient and the step's summary in a single flat buffer.
+  auto params = net_->parameters();
+  std::vector<torch::Tensor> parts;
+  for (auto& p : params) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    parts.push_back(p.grad().flatten());
+  }
+  parts.push_back(summary.to(parts.front().options()));
+  auto flat = torch::cat(parts);
+  try {
+    group_->average(flat, fmt::format("averaging the gradients of step {}", step_ + 1));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("{}; the last checkpoint in {} is kept: start every rank again with --resume {}",
+                                         e.what(), run_dir_, run_dir_));
+  }
+  int64_t at = 0;
+  torch::NoGradGuard no_grad;
+  for (auto& p : params) {
+    p.grad().copy_(flat.slice(0, at, at + p.numel()).view_as(p));
+    at += p.numel();
+  }
+  summary = flat.slice(0, at).to(torch::kCPU, torch::kFloat64);
+}
+
 StepStats Trainer::train_step() {
   StepStats stats;
   // The next batch was prepared on the prefetcher's thread while the previous step ran.
@@ -170,11 +235,16 @@ StepStats Trainer::train_step() {
   auto batch = prefetcher_->next();
   batches_.set_state(batch.next);  // the position a checkpoint resumes from: right after this batch
   auto x0 = batch.x.to(device_);
-  const int64_t B = x0.size(0);
-  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52.
-  auto t = torch::randint(0, schedule_.T, {B}, gen_, torch::TensorOptions().dtype(torch::kLong).device(device_));
-  auto eps = torch::randn(x0.sizes(), gen_, x0.options());
+  const int64_t B = x0.size(0), offset = rank() * B;
+  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52. Every rank draws t and ε
+  // for the whole global batch and keeps its slice: N ranks train on exactly the t and ε one process would.
+  auto global_shape = x0.sizes().vec();
+  global_shape[0] = config_.batch;
+  auto t = torch::randint(0, schedule_.T, {config_.batch}, gen_, torch::TensorOptions().dtype(torch::kLong).device(device_))
+               .slice(0, offset, offset + B);
+  auto eps = torch::randn(global_shape, gen_, x0.options()).slice(0, offset, offset + B);
   auto xt = q_sample(schedule_, x0, t, eps);
+  if (group_) reseed_dropout();
   net_->train();
   auto per_example = l_simple_per_example(eps, net_->forward(xt, t));
   auto loss = per_example.mean();
@@ -182,10 +252,19 @@ StepStats Trainer::train_step() {
 
   optimizer_->zero_grad();
   loss.backward();
-  stats.loss = loss.item<double>();
+  // The step's summary: [loss, loss sum by quarter of the t range (4), example count by quarter (4)];
+  // averaged over ranks with the gradients (equal slices: the mean of the means is the global mean).
+  auto summary = torch::zeros({9}, torch::kFloat64);
+  summary[0] = loss.item<double>();
+  auto quarter = torch::div(t.to(torch::kCPU) * 4, schedule_.T, "floor");  // integer t: 0..3
+  auto losses = per_example.detach().to(torch::kCPU, torch::kFloat64);
+  summary.slice(0, 1, 5).index_add_(0, quarter, losses);
+  summary.slice(0, 5, 9).index_add_(0, quarter, torch::ones_like(losses));
+  if (group_) average_across_ranks(summary);
+  stats.loss = summary[0].item<double>();
   stats.grad_norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
   stats.step = ++step_;
-  stats.batch = B;
+  stats.batch = config_.batch;
   apply_lr();
   stats.lr = static_cast<torch::optim::AdamOptions&>(optimizer_->param_groups()[0].options()).lr();
   stats.ema_decay = ema_.current_decay();
@@ -203,20 +282,18 @@ StepStats Trainer::train_step() {
   }
   bad_in_row_ = 0;
   optimizer_->step();
-  ema_.update(*ema_net_, *net_);
+  if (writes_run()) ema_.update(*ema_net_, *net_);  // the other ranks never save or sample it
 
   // Loss by quarter of the t range: where in the chain the network is still weak.
-  auto losses = per_example.detach().to(torch::kCPU, torch::kFloat64);
-  auto quarter = torch::div(t.to(torch::kCPU) * 4, schedule_.T, "floor");  // integer t: 0..3
   for (int64_t q = 0; q < 4; ++q) {
-    auto mask = quarter.eq(q);
-    stats.loss_by_quarter[q] =
-        mask.any().item<bool>() ? losses.masked_select(mask).mean().item<double>() : std::numeric_limits<double>::quiet_NaN();
+    const double count = summary[5 + q].item<double>();
+    stats.loss_by_quarter[q] = count > 0 ? summary[1 + q].item<double>() / count : std::numeric_limits<double>::quiet_NaN();
   }
   return stats;
 }
 
 std::string Trainer::save_checkpoint() {
+  if (!writes_run()) throw std::logic_error("only rank 0 writes checkpoints");
   if (!all_finite(*net_) || !all_finite(*ema_net_))
     throw std::runtime_error(fmt::format("refusing to checkpoint non-finite weights at step {}", step_));
   CheckpointData data;
@@ -236,6 +313,7 @@ std::string Trainer::save_checkpoint() {
 }
 
 std::string Trainer::save_sample_grid() {
+  if (!writes_run()) throw std::logic_error("only rank 0 writes sample grids");
   if (!data_.is_image()) return "";
   auto shape = data_.sample_shape();
   shape.insert(shape.begin(), kGridImages);
@@ -254,15 +332,22 @@ std::string Trainer::save_sample_grid() {
 
 void Trainer::run(bool live_progress) {
   if (step_ >= config_.steps) {
-    std::fprintf(stderr, "run is already at step %lld of %lld: nothing to do\n", static_cast<long long>(step_),
+    if (writes_run())
+      std::fprintf(stderr, "run is already at step %lld of %lld: nothing to do\n", static_cast<long long>(step_),
                  static_cast<long long>(config_.steps));
+    return;
+  }
+  if (!writes_run()) {  // the others only take the steps; rank 0 reports and writes
+    while (step_ < config_.steps) train_step();
     return;
   }
   TrainProgress progress(step_, config_.steps, live_progress);
   MetricsLog metrics(run_dir_, step_);
+  const auto batch_note = group_ ? fmt::format("{} ({} ranks × {})", config_.batch, world_size(), config_.batch / world_size())
+                                : std::to_string(config_.batch);
   progress.note(fmt::format("training {} ({}) on {} for steps {}..{}, batch {}, device {}", config_.preset.empty() ? config_.model.arch : config_.preset,
                             fmt::format("{} parameters", parameter_count(*net_)), data_.name, step_ + 1, config_.steps,
-                            config_.batch, device_.str()));
+                            batch_note, device_.str()));
   int64_t last_checkpoint = step_;
   while (step_ < config_.steps) {
     const auto stats = train_step();

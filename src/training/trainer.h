@@ -1,6 +1,8 @@
 // Training by L_simple, Algorithm 1 (seed 003): x_0 from the data, t ~ Uniform{1..T}, ε ~ N(0, I),
 // x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, a gradient step on ‖ε - ε_θ(x_t, t)‖². With Ho et al.'s Adam, warmup,
 // gradient clipping and EMA; checkpoints that resume bit-identically; non-finite steps skipped.
+// Data-parallel over several processes (training/distributed.h): each rank trains on its slice of every
+// global batch, gradients are averaged before the step, and rank 0 alone keeps the EMA and writes the run.
 #pragma once
 
 #include <ATen/core/Generator.h>
@@ -17,6 +19,7 @@
 #include "data/dataset.h"
 #include "data/prefetcher.h"
 #include "models/noise_net.h"
+#include "training/distributed.h"
 #include "training/ema.h"
 #include "training/train_config.h"
 
@@ -30,7 +33,7 @@ struct StepStats {
   double lr = 0.0;
   double ema_decay = 0.0;
   bool skipped = false;            // non-finite loss or gradient: weights and EMA untouched
-  int64_t batch = 0;
+  int64_t batch = 0;               // examples in the step over all ranks
 };
 
 class Trainer {
@@ -38,14 +41,21 @@ class Trainer {
   // A new run in `run_dir` (created; it must not already hold a run). The network comes from
   // config.preset fitted to the data's shape (model_for_data); config.model is replaced.
   // With choose_model = false, config.model is used as given (it must fit the data).
-  static std::unique_ptr<Trainer> create(const TrainConfig& config, const std::string& run_dir, bool choose_model = true);
+  // With `parallel`, this process joins the data-parallel group first; config.batch is the global batch
+  // (a multiple of the world size). Only rank 0 checks and writes the run folder.
+  static std::unique_ptr<Trainer> create(const TrainConfig& config, const std::string& run_dir, bool choose_model = true,
+                                         const std::optional<DataParallel>& parallel = std::nullopt);
   // Resumes the latest complete checkpoint of `run_dir`; `total_steps` replaces the configured total.
-  // A missing run or one without a complete checkpoint is an error.
-  static std::unique_ptr<Trainer> resume(const std::string& run_dir, std::optional<int64_t> total_steps);
+  // A missing run or one without a complete checkpoint is an error. With `parallel`, every rank reads the
+  // same folder (a shared file system or a copy), and they must agree on the step; the world size may differ
+  // from the run's earlier parts.
+  static std::unique_ptr<Trainer> resume(const std::string& run_dir, std::optional<int64_t> total_steps,
+                                         const std::optional<DataParallel>& parallel = std::nullopt);
 
   // One step of Algorithm 1. Throws after config.max_bad_steps non-finite steps in a row.
   StepStats train_step();
   // Writes a checkpoint for the current step (refuses weights that are not finite) and prunes old ones.
+  // Rank 0 only (std::logic_error elsewhere), as for the grids.
   std::string save_checkpoint();
   // A grid of EMA samples from fixed noise, RUN/samples/step-XXXXXXXX.png; returns its path.
   std::string save_sample_grid();
@@ -58,18 +68,26 @@ class Trainer {
   NoiseNetImpl& model() { return *net_; }
   NoiseNetImpl& ema_model() { return *ema_net_; }
   int64_t skipped_steps() const { return skipped_total_; }
+  // Rank 0 of a group, or a single process: the one that keeps the EMA and writes the run folder.
+  bool writes_run() const { return !group_ || group_->rank() == 0; }
 
   // Fault injection for tests: called with the loss before backward; may replace it (e.g. with NaN).
   std::function<torch::Tensor(const torch::Tensor& loss, int64_t step)> loss_hook;
 
  private:
-  Trainer(TrainConfig config, std::string run_dir, bool choose_model);
+  Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel);
   void apply_lr();
   void restore(const std::string& checkpoint_dir);
+  int64_t rank() const { return group_ ? group_->rank() : 0; }
+  int64_t world_size() const { return group_ ? group_->world_size() : 1; }
+  void check_ranks_agree();
+  void reseed_dropout();
+  void average_across_ranks(torch::Tensor& summary);
 
   TrainConfig config_;
   std::string run_dir_;
   torch::Device device_;
+  std::shared_ptr<DistributedGroup> group_;  // null: a single process
   Schedule schedule_;
   Dataset data_;
   BatchSampler batches_;  // its state: the position after the last batch trained on
