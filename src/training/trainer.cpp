@@ -267,14 +267,17 @@ void Trainer::run(bool live_progress) {
   while (step_ < config_.steps) {
     const auto stats = train_step();
     progress.step(stats.step, stats.loss, stats.batch);
-    if (stats.skipped) progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped", stats.step));
+    if (stats.skipped)
+      progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped ({} skipped in this run so far, "
+                                "{} in a row; training stops at {} in a row)",
+                                stats.step, skipped_total_, bad_in_row_, config_.max_bad_steps));
     if (stats.step % config_.log_every == 0 || stats.step == 1 || stats.skipped) {
       nlohmann::json quarters = nlohmann::json::array();
       for (double q : stats.loss_by_quarter) quarters.push_back(std::isfinite(q) ? nlohmann::json(q) : nlohmann::json());
       metrics.write({{"step", stats.step}, {"loss", std::isfinite(stats.loss) ? nlohmann::json(stats.loss) : nlohmann::json()},
                      {"loss_by_t_quarter", quarters}, {"grad_norm", std::isfinite(stats.grad_norm) ? nlohmann::json(stats.grad_norm) : nlohmann::json()},
                      {"lr", stats.lr}, {"ema_decay", stats.ema_decay}, {"images_per_s", progress.images_per_second()},
-                     {"skipped", stats.skipped}});
+                     {"skipped", stats.skipped}, {"skipped_total", skipped_total_}});
     }
     if (config_.sample_every > 0 && stats.step % config_.sample_every == 0) {
       const auto grid = save_sample_grid();
