@@ -292,6 +292,20 @@ TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
   EXPECT_EQ(model.config.arch, "mlp");
 }
 
+// A creation killed before its step-0 checkpoint was complete leaves only a .partial folder: the same
+// --out then starts the run afresh instead of refusing a folder that can be neither resumed nor reused.
+TEST(Checkpoint, CreationKilledBeforeFirstCheckpointIsRestartable) {
+  const auto dir = fresh_dir("killed_create");
+  const auto partial = fs::path(checkpoints_dir(dir)) / ".step-00000000.partial";
+  fs::create_directories(partial);
+  std::ofstream(partial / "model.safetensors") << "cut";
+  EXPECT_THROW(Trainer::resume(dir, std::nullopt), std::invalid_argument);
+  auto trainer = Trainer::create(points_config(write_points("killed_create"), 5), dir);
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "config.json"));
+  EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
+}
+
 // A write that fails (here: a file-size limit, as a full disk would) keeps the previous checkpoint intact.
 TEST(Checkpoint, FailedWriteKeepsPreviousCheckpoint) {
   const auto dir = fresh_dir("fsize");

@@ -12,6 +12,7 @@
 #include "core/random.h"
 #include "data/data_spec.h"
 #include "data/prefetcher.h"
+#include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "models/model_file.h"
 #include "samplers/sampler.h"
@@ -103,14 +104,16 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model)
 }
 
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::string& run_dir, bool choose_model) {
+  // A folder whose creation was killed before the step-0 checkpoint was complete holds nothing to keep
+  // (config.json is written after that checkpoint), so it is reused rather than left unusable.
   std::error_code ec;
-  if (fs::exists(fs::path(run_dir) / "config.json", ec) || fs::exists(checkpoints_dir(run_dir), ec))
+  if (fs::exists(fs::path(run_dir) / "config.json", ec) || latest_checkpoint(run_dir))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
   fs::create_directories(run_dir);
   std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, choose_model));
-  std::ofstream(fs::path(run_dir) / "config.json") << nlohmann::json(trainer->config_).dump(2) << "\n";
   trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
+  write_file_atomically((fs::path(run_dir) / "config.json").string(), nlohmann::json(trainer->config_).dump(2) + "\n");
   return trainer;
 }
 
