@@ -2,6 +2,7 @@
 // a crash, a sanitizer report, any other exception or a huge allocation is a finding. A file that decodes
 // must survive the writer and decode again to the same bytes (the writer may refuse names it never writes:
 // std::invalid_argument).
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 

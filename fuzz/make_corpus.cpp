@@ -56,7 +56,7 @@ void safetensors_seeds() {
   c.tensors = {{"w", torch::arange(6, torch::kFloat32).reshape({2, 3})},
                {"b", torch::tensor({int64_t{1}, int64_t{-2}})},
                {"h", torch::ones({3}, torch::kFloat16)},
-               {"m", torch::tensor({true, false})},
+               {"m", torch::tensor({1, 0}).to(torch::kBool)},
                {"empty", torch::zeros({0, 4})},
                {"scalar", torch::tensor(2.5, torch::kFloat64)}};
   c.metadata = {{"format", "pt"}, {"note", "ünïcödé"}};
