@@ -243,6 +243,27 @@ TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
   EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
 }
 
+// Regression (fuzz/fuzz_config): a float where an integer belongs (1e300) was cast with undefined
+// behaviour; configs and model configs now refuse it with an error naming the field.
+TEST(TrainConfigJson, FloatForAnIntegerFieldIsAnError) {
+  nlohmann::json config = TrainConfig{};
+  config["steps"] = 1e300;
+  try {
+    (void)config.get<TrainConfig>();
+    ADD_FAILURE() << "accepted steps = 1e300";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("config: steps must be an integer"), std::string::npos) << e.what();
+  }
+  nlohmann::json model = model_preset("fashion");
+  model["unet"]["channel_mult"] = {1, 2.5};
+  EXPECT_THROW((void)model.get<ModelConfig>(), std::invalid_argument);
+  model = model_preset("fashion");
+  model["unet"]["base_channels"] = -1e300;
+  EXPECT_THROW((void)model.get<ModelConfig>(), std::invalid_argument);
+  config = TrainConfig{};
+  EXPECT_EQ(config.get<TrainConfig>().steps, TrainConfig{}.steps);  // integers still read
+}
+
 TEST(Trainer, NeverCheckpointsNonFiniteWeights) {
   auto trainer = Trainer::create(points_config(write_points("nanckpt"), 10), fresh_dir("nanckpt"));
   {
