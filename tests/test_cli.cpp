@@ -109,6 +109,26 @@ TEST(Cli, TrainResumeInfoSample) {
   EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --steps 5000 --out " + csv).status, 1);  // more steps than T
 }
 
+// Non-finite steps (here from data whose values overflow the network) are skipped and reported; K in a
+// row (--max-bad-steps) end the run with one error line and exit 1, the step-0 checkpoint kept.
+TEST(Cli, NonFiniteStepsStopWithOneErrorLine) {
+  const std::string dir = testing::TempDir() + "/ddpm_cli_nan";
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  {
+    std::ofstream csv(dir + "/huge.csv");
+    for (int i = 0; i < 16; ++i) csv << "3e38,3e38\n";
+  }
+  auto r = run_cli("train --data points:" + dir + "/huge.csv --preset mlp-2d --batch 8 --steps 20 --max-bad-steps 2 "
+                   "--out " + dir + "/run", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("step 1: non-finite loss or gradient, step skipped"), std::string::npos) << r.out;
+  const auto error = r.out.find("error: training stopped at step 2: 2 non-finite");
+  EXPECT_NE(error, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\n', error), r.out.size() - 1) << r.out;  // the error is the last line, and one line
+  EXPECT_EQ(r.out.find("error: "), error) << r.out;                 // and the only error
+  EXPECT_EQ(run_cli("info --model " + dir + "/run --json").status, 0);  // the step-0 checkpoint is intact
+}
+
 // The README's main job on a small budget: the shipped model sampled both ways, with the summary naming
 // every file it wrote.
 TEST(Cli, DemoWritesPicturesAndSummary) {

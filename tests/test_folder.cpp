@@ -131,3 +131,24 @@ TEST(Folder, ChannelChoice) {
   EXPECT_NEAR(gray[0].max().item<int>(), 0.299 * 200, 1.5);  // stb's luma weights (77/256 for red)
   EXPECT_EQ(gray[1].max().item<int>(), 7);
 }
+
+// Regression (fuzz/fuzz_image_folder): a JPEG whose Huffman table declares more than 256 codes made stb
+// write past its table; it is refused before stb decodes it, by the header pass and by the decoder.
+TEST(Folder, JpegHuffmanTableOverflowIsRefused) {
+  const auto dir = ddpm_test::scratch_dir("dht");
+  std::vector<uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};  // SOI, DHT of 17 bytes: class/id,
+  for (int k = 0; k < 14; ++k) jpeg.push_back(0);                         // then 16 code counts
+  jpeg.push_back(200);
+  jpeg.push_back(100);  // 300 codes
+  ddpm_test::write_raw(dir + "/bad.jpg", jpeg);
+  for (auto read : {+[](const std::string& p) { ddpm::read_image_info(p); },
+                    +[](const std::string& p) { ddpm::read_image(p, 3); }}) {
+    try {
+      read(dir + "/bad.jpg");
+      ADD_FAILURE() << "accepted a JPEG with 300 Huffman codes";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("Huffman table declares 300 codes"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(ddpm::read_image_folder(dir, {}), std::runtime_error);
+}

@@ -97,6 +97,11 @@ TEST(SafetensorsReader, RejectsHeaderLongerThanTheLimit) {
   expect_rejected(le64(100'000'001) + "{}", "exceeds the limit");
 }
 
+// The limit is inclusive: a length of exactly 100,000,000 passes it (and then fails as beyond this file).
+TEST(SafetensorsReader, HeaderLimitIsExactly100MB) {
+  expect_rejected(le64(kMaxSafetensorsHeaderBytes) + "{}", "runs past the end");
+}
+
 TEST(SafetensorsReader, RejectsHeaderBeyondTheFile) { expect_rejected(le64(1000) + kF32x2, "runs past the end"); }
 
 TEST(SafetensorsReader, RejectsBadJson) { expect_rejected(file(R"({"a": {"dtype": )", ""), "not valid JSON"); }
@@ -112,6 +117,13 @@ TEST(SafetensorsReader, RejectsDuplicateNames) {
                        R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                        std::string(8, '\0')),
                   "\"a\" twice");
+}
+
+// Duplicates are refused at every level, not only among tensor names (nlohmann would keep the last).
+TEST(SafetensorsReader, RejectsDuplicateKeysInsideEntriesAndMetadata) {
+  expect_rejected(file(R"({"a":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0')),
+                  "\"dtype\" twice");
+  expect_rejected(file(R"({"__metadata__":{"k":"a","k":"b"}})", ""), "\"k\" twice");
 }
 
 TEST(SafetensorsReader, RejectsUnknownDtype) {

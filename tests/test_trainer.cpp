@@ -26,15 +26,20 @@ std::string fresh_dir(const std::string& name) {
   return dir.string();
 }
 
-// Two 2-D clusters, 512 points, as CSV.
-std::string write_points(const std::string& name) {
+// Two 2-D clusters, 512 points, as CSV. The first `huge_rows` rows are (3e38, 3e38) instead: finite, so
+// the reader accepts them, but the network's output overflows float32 on them, so any batch holding one
+// has an infinite loss (NaN injected through the data, as a corrupt data set would).
+std::string write_points(const std::string& name, int64_t huge_rows = 0) {
   const auto path = (fs::path(testing::TempDir()) / (name + ".csv")).string();
   auto gen = make_generator(99);
   auto x = torch::randn({512, 2}, gen, torch::kFloat64) * 0.2;
   x.slice(0, 0, 256).add_(torch::tensor({-1.0, 0.0}, torch::kFloat64));
   x.slice(0, 256).add_(torch::tensor({1.0, 0.5}, torch::kFloat64));
   std::ofstream out(path);
-  for (int64_t i = 0; i < 512; ++i) out << x[i][0].item<double>() << "," << x[i][1].item<double>() << "\n";
+  for (int64_t i = 0; i < 512; ++i) {
+    if (i < huge_rows) out << "3e38,3e38\n";
+    else out << x[i][0].item<double>() << "," << x[i][1].item<double>() << "\n";
+  }
   return path;
 }
 
@@ -186,6 +191,79 @@ TEST(Trainer, NonFiniteStepsAreSkippedThenStop) {
   EXPECT_EQ(trainer->skipped_steps(), 3);
 }
 
+// One bad row among 512 with batch 64: each epoch's 8 batches hold it exactly once, so 16 steps skip 2.
+// A skipped step leaves weights and EMA untouched; the count reaches progress, metrics.jsonl and the checkpoint.
+TEST(Trainer, NonFiniteDataStepsAreSkippedAndCounted) {
+  const auto csv = write_points("nandata", 1);
+  auto trainer = Trainer::create(points_config(csv, 16), fresh_dir("nandata"));
+  int64_t skipped = 0;
+  for (int i = 0; i < 16; ++i) {
+    const auto before = trainer->model().parameters()[0].clone();
+    const auto ema_before = trainer->ema_model().parameters()[0].clone();
+    const auto s = trainer->train_step();
+    EXPECT_EQ(s.skipped, !std::isfinite(s.loss)) << "step " << s.step;
+    EXPECT_EQ(s.skipped, torch::equal(before, trainer->model().parameters()[0])) << "step " << s.step;
+    EXPECT_EQ(s.skipped, torch::equal(ema_before, trainer->ema_model().parameters()[0])) << "step " << s.step;
+    skipped += s.skipped;
+  }
+  EXPECT_EQ(skipped, 2);
+  EXPECT_EQ(trainer->skipped_steps(), 2);
+
+  const auto dir = fresh_dir("nandata_run");
+  auto run = Trainer::create(points_config(csv, 16), dir);
+  run->run(false);
+  EXPECT_EQ(read_checkpoint(*latest_checkpoint(dir)).state.at("skipped_total"), 2);
+  std::ifstream metrics(fs::path(dir) / "metrics.jsonl");
+  std::string line;
+  int64_t skipped_lines = 0, last_total = -1;
+  while (std::getline(metrics, line)) {
+    const auto j = nlohmann::json::parse(line);
+    skipped_lines += j.at("skipped").get<bool>();
+    last_total = j.at("skipped_total").get<int64_t>();
+  }
+  EXPECT_EQ(skipped_lines, 2);
+  EXPECT_EQ(last_total, 2);
+}
+
+// Data that is bad everywhere: max_bad_steps non-finite steps in a row stop the run with one error, and the
+// last good checkpoint (step 0) is kept and resumable.
+TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
+  auto config = points_config(write_points("nanstop", 512), 50);
+  config.max_bad_steps = 3;
+  const auto dir = fresh_dir("nanstop");
+  auto trainer = Trainer::create(config, dir);
+  try {
+    trainer->run(false);
+    FAIL() << "three non-finite steps in a row must stop training";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 3: 3 non-finite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(trainer->skipped_steps(), 3);
+  ASSERT_EQ(complete_checkpoints(dir).size(), 1u);
+  EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
+}
+
+// Regression (fuzz/fuzz_config): a float where an integer belongs (1e300) was cast with undefined
+// behaviour; configs and model configs now refuse it with an error naming the field.
+TEST(TrainConfigJson, FloatForAnIntegerFieldIsAnError) {
+  nlohmann::json config = TrainConfig{};
+  config["steps"] = 1e300;
+  try {
+    (void)config.get<TrainConfig>();
+    ADD_FAILURE() << "accepted steps = 1e300";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("config: steps must be an integer"), std::string::npos) << e.what();
+  }
+  nlohmann::json model = model_preset("fashion");
+  model["unet"]["channel_mult"] = {1, 2.5};
+  EXPECT_THROW((void)model.get<ModelConfig>(), std::invalid_argument);
+  model = model_preset("fashion");
+  model["unet"]["base_channels"] = -1e300;
+  EXPECT_THROW((void)model.get<ModelConfig>(), std::invalid_argument);
+  config = TrainConfig{};
+  EXPECT_EQ(config.get<TrainConfig>().steps, TrainConfig{}.steps);  // integers still read
+}
+
 TEST(Trainer, NeverCheckpointsNonFiniteWeights) {
   auto trainer = Trainer::create(points_config(write_points("nanckpt"), 10), fresh_dir("nanckpt"));
   {
@@ -233,6 +311,20 @@ TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
   EXPECT_EQ(model.step, 30);
   EXPECT_EQ(model.schedule.timesteps, 1000);
   EXPECT_EQ(model.config.arch, "mlp");
+}
+
+// A creation killed before its step-0 checkpoint was complete leaves only a .partial folder: the same
+// --out then starts the run afresh instead of refusing a folder that can be neither resumed nor reused.
+TEST(Checkpoint, CreationKilledBeforeFirstCheckpointIsRestartable) {
+  const auto dir = fresh_dir("killed_create");
+  const auto partial = fs::path(checkpoints_dir(dir)) / ".step-00000000.partial";
+  fs::create_directories(partial);
+  std::ofstream(partial / "model.safetensors") << "cut";
+  EXPECT_THROW(Trainer::resume(dir, std::nullopt), std::invalid_argument);
+  auto trainer = Trainer::create(points_config(write_points("killed_create"), 5), dir);
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "config.json"));
+  EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
 }
 
 // A write that fails (here: a file-size limit, as a full disk would) keeps the previous checkpoint intact.

@@ -72,6 +72,8 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every K steps (0: only at the end)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app->add_option("--keep", c.keep, "checkpoints kept")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--max-bad-steps", c.max_bad_steps, "stop after this many non-finite steps in a row (each is skipped)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--schedule", c.schedule.kind, "variance schedule")->capture_default_str()
       ->check(CLI::IsMember(schedule_kinds()));

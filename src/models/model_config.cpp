@@ -7,6 +7,7 @@
 
 #include <fmt/ranges.h>
 
+#include "io/json_integer.h"
 #include "models/mlp_denoiser.h"
 #include "models/unet.h"
 
@@ -21,7 +22,10 @@ template <typename T>
 T field(const json& j, const std::string& where, const std::string& key) {
   if (!j.contains(key)) throw std::invalid_argument(fmt::format("model config: missing field {}.{}", where, key));
   try {
-    return j.at(key).get<T>();
+    if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::vector<int64_t>>)
+      return json_integer<T>(j.at(key), fmt::format("model config: field {}.{}", where, key));
+    else
+      return j.at(key).get<T>();
   } catch (const json::exception& e) {
     throw std::invalid_argument(fmt::format("model config: field {}.{} has the wrong type ({}): {}", where, key,
                                             j.at(key).dump(), e.what()));

@@ -109,14 +109,19 @@ CheckpointData read_checkpoint(const std::string& dir) {
 void prune_checkpoints(const std::string& run_dir, int64_t keep) {
   auto all = complete_checkpoints(run_dir);
   const int64_t excess = static_cast<int64_t>(all.size()) - std::max<int64_t>(keep, 1);
-  for (int64_t i = 0; i < excess; ++i) fs::remove_all(all[i]);
   const fs::path root = checkpoints_dir(run_dir);
+  std::error_code ec;
+  // Renamed out of the complete set first (one atomic step), so that a kill during the deletion cannot
+  // leave a folder that still has its marker but lost some of its files.
+  for (int64_t i = 0; i < excess; ++i) {
+    const fs::path doomed = root / ("." + fs::path(all[i]).filename().string() + ".deleted.partial");
+    fs::remove_all(doomed, ec);
+    fs::rename(all[i], doomed);
+    fs::remove_all(doomed, ec);
+  }
   for (const auto& entry : fs::directory_iterator(root)) {
     const auto name = entry.path().filename().string();
-    if (name.size() > 8 && name.compare(name.size() - 8, 8, ".partial") == 0) {
-      std::error_code ec;
-      fs::remove_all(entry.path(), ec);
-    }
+    if (name.size() > 8 && name.compare(name.size() - 8, 8, ".partial") == 0) fs::remove_all(entry.path(), ec);
   }
 }
 

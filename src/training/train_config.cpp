@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "io/json_integer.h"
+
 namespace ddpm {
 
 void to_json(nlohmann::json& j, const ScheduleConfig& c) {
@@ -13,7 +15,7 @@ void to_json(nlohmann::json& j, const ScheduleConfig& c) {
 
 void from_json(const nlohmann::json& j, ScheduleConfig& c) {
   j.at("kind").get_to(c.kind);
-  j.at("timesteps").get_to(c.timesteps);
+  c.timesteps = json_integer<int64_t>(j.at("timesteps"), "schedule: timesteps");
   j.at("beta_start").get_to(c.beta_start);
   j.at("beta_end").get_to(c.beta_end);
   c.cosine_s = j.value("cosine_s", c.cosine_s);
@@ -47,23 +49,23 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
 void from_json(const nlohmann::json& j, TrainConfig& c) {
   j.at("data").get_to(c.data);
   j.at("random_flip").get_to(c.random_flip);
-  j.at("image_size").get_to(c.image_size);
+  c.image_size = json_integer<int64_t>(j.at("image_size"), "config: image_size");
   j.at("preset").get_to(c.preset);
   j.at("model").get_to(c.model);
   j.at("schedule").get_to(c.schedule);
-  j.at("steps").get_to(c.steps);
-  j.at("batch").get_to(c.batch);
-  j.at("seed").get_to(c.seed);
+  c.steps = json_integer<int64_t>(j.at("steps"), "config: steps");
+  c.batch = json_integer<int64_t>(j.at("batch"), "config: batch");
+  c.seed = json_integer<uint64_t>(j.at("seed"), "config: seed");
   j.at("lr").get_to(c.lr);
-  j.at("warmup").get_to(c.warmup);
+  c.warmup = json_integer<int64_t>(j.at("warmup"), "config: warmup");
   j.at("ema_decay").get_to(c.ema_decay);
   j.at("grad_clip").get_to(c.grad_clip);
-  j.at("sample_every").get_to(c.sample_every);
-  j.at("sample_steps").get_to(c.sample_steps);
-  j.at("checkpoint_every").get_to(c.checkpoint_every);
-  j.at("keep").get_to(c.keep);
-  j.at("log_every").get_to(c.log_every);
-  j.at("max_bad_steps").get_to(c.max_bad_steps);
+  c.sample_every = json_integer<int64_t>(j.at("sample_every"), "config: sample_every");
+  c.sample_steps = json_integer<int64_t>(j.at("sample_steps"), "config: sample_steps");
+  c.checkpoint_every = json_integer<int64_t>(j.at("checkpoint_every"), "config: checkpoint_every");
+  c.keep = json_integer<int64_t>(j.at("keep"), "config: keep");
+  c.log_every = json_integer<int64_t>(j.at("log_every"), "config: log_every");
+  c.max_bad_steps = json_integer<int64_t>(j.at("max_bad_steps"), "config: max_bad_steps");
   j.at("device").get_to(c.device);
 }
 

@@ -12,6 +12,7 @@
 #include "core/random.h"
 #include "data/data_spec.h"
 #include "data/prefetcher.h"
+#include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "models/model_file.h"
 #include "samplers/sampler.h"
@@ -120,17 +121,19 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::string& run_dir, bool choose_model,
                                          const std::optional<DataParallel>& parallel) {
   // The other ranks neither look at the folder (rank 0 may be creating it) nor write it; when rank 0
-  // refuses, they fail at check_ranks_agree.
+  // refuses, they fail at check_ranks_agree. A folder whose creation was killed before the step-0
+  // checkpoint was complete holds nothing to keep (config.json is written after that checkpoint), so it
+  // is reused rather than left unusable.
   const bool writer = !parallel || parallel->env.rank == 0;
   std::error_code ec;
-  if (writer && (fs::exists(fs::path(run_dir) / "config.json", ec) || fs::exists(checkpoints_dir(run_dir), ec)))
+  if (writer && (fs::exists(fs::path(run_dir) / "config.json", ec) || latest_checkpoint(run_dir)))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
   if (writer) fs::create_directories(run_dir);
   std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, choose_model, parallel));
   if (writer) {
-    std::ofstream(fs::path(run_dir) / "config.json") << nlohmann::json(trainer->config_).dump(2) << "\n";
     trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
+    write_file_atomically((fs::path(run_dir) / "config.json").string(), nlohmann::json(trainer->config_).dump(2) + "\n");
   }
   trainer->check_ranks_agree();
   return trainer;
@@ -352,14 +355,17 @@ void Trainer::run(bool live_progress) {
   while (step_ < config_.steps) {
     const auto stats = train_step();
     progress.step(stats.step, stats.loss, stats.batch);
-    if (stats.skipped) progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped", stats.step));
+    if (stats.skipped)
+      progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped ({} skipped in this run so far, "
+                                "{} in a row; training stops at {} in a row)",
+                                stats.step, skipped_total_, bad_in_row_, config_.max_bad_steps));
     if (stats.step % config_.log_every == 0 || stats.step == 1 || stats.skipped) {
       nlohmann::json quarters = nlohmann::json::array();
       for (double q : stats.loss_by_quarter) quarters.push_back(std::isfinite(q) ? nlohmann::json(q) : nlohmann::json());
       metrics.write({{"step", stats.step}, {"loss", std::isfinite(stats.loss) ? nlohmann::json(stats.loss) : nlohmann::json()},
                      {"loss_by_t_quarter", quarters}, {"grad_norm", std::isfinite(stats.grad_norm) ? nlohmann::json(stats.grad_norm) : nlohmann::json()},
                      {"lr", stats.lr}, {"ema_decay", stats.ema_decay}, {"images_per_s", progress.images_per_second()},
-                     {"skipped", stats.skipped}});
+                     {"skipped", stats.skipped}, {"skipped_total", skipped_total_}});
     }
     if (config_.sample_every > 0 && stats.step % config_.sample_every == 0) {
       const auto grid = save_sample_grid();
