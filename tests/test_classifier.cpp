@@ -48,7 +48,7 @@ TEST(EvalClassifier, SavedFileRebuildsTheSameNetwork) {
   Classifier net(small_config());
   net->eval();
   save_classifier(dir.file("c.safetensors"), *net, {{"ddpm.test_accuracy", "0.5"}});
-  const auto loaded = load_classifier(dir.file("c.safetensors"));
+  auto loaded = load_classifier(dir.file("c.safetensors"));
   auto x = torch::rand({3, 1, 8, 8}) * 2 - 1;
   EXPECT_TRUE(torch::equal(loaded.net->forward(x), net->forward(x)));
   EXPECT_EQ(loaded.net->config().class_names, small_config().class_names);
@@ -110,7 +110,7 @@ TEST(EvalClassifier, TorchScriptFeatureNetworks) {
 TEST(EvalClassifier, ShippedClassifierReachesItsStatedAccuracySlow) {
   const auto network = classifier_feature_network(shipped_classifier_path());
   ASSERT_NE(network.classifier, nullptr);
-  const auto loaded = load_classifier(shipped_classifier_path());
+  auto loaded = load_classifier(shipped_classifier_path());
   EXPECT_EQ(loaded.net->config().class_names, fashion_mnist_class_names());
   const auto test = load_dataset("fashion-mnist", DataOptions{"test", 0, 0});
   const double accuracy = classifier_accuracy(*loaded.net, test);
