@@ -45,11 +45,12 @@ TEST(EvalFrechet, ASetWithItselfIsZero) {
   auto a = torch::randn({d, d}, gen, torch::kFloat64);
   auto x = torch::randn({400, d}, gen, torch::kFloat64).mm(a) + 3.0;
   const auto s = feature_statistics(x);
-  // Rounding only: the trace is ~d·‖a‖², about 1e3, so 1e-9 is ~1e-12 relative.
-  EXPECT_NEAR(frechet_distance(s, s), 0.0, 1e-9);
+  // Rounding only: d² is a difference of traces of size tr Σ, computed to ~d·ε relative; 1e-11 leaves margin.
+  const double trace = s.covariance.trace().item<double>();
+  EXPECT_NEAR(frechet_distance(s, s), 0.0, 1e-11 * trace);
   // Rank-deficient covariance (n < d) as well: 10 points in 32 dimensions.
   const auto few = feature_statistics(x.slice(0, 0, 10));
-  EXPECT_NEAR(frechet_distance(few, few), 0.0, 1e-9);
+  EXPECT_NEAR(frechet_distance(few, few), 0.0, 1e-11 * few.covariance.trace().item<double>());
 }
 
 TEST(EvalFrechet, DiagonalGaussiansGiveTheClosedForm) {

@@ -16,8 +16,8 @@
 namespace ddpm::cli {
 namespace {
 
-constexpr int64_t kDefaultNllExamples = 256;
-constexpr int64_t kDefaultQualitySamples = 1000;
+constexpr int64_t kDefaultNllExamples = 128;
+constexpr int64_t kDefaultQualitySamples = 500;
 
 struct EvalFlags {
   std::string model, data = "fashion-mnist", metric, variance = "beta", features, classifier;

@@ -20,7 +20,7 @@
 namespace ddpm {
 
 struct NllOptions {
-  int64_t n = 256;  // test examples (a seeded random subset); the bound's cost is n · (K + 1) evaluations
+  int64_t n = 128;  // test examples (a seeded random subset); the bound's cost is n · (K + 1) evaluations
   uint64_t seed = 0;
   BoundOptions bound;
 };
@@ -38,7 +38,7 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
                        const BoundProgress& progress = {});
 
 struct QualityOptions {
-  int64_t n = 1000;  // generated samples; as many real images for the reference and as many for the floor
+  int64_t n = 500;   // generated samples; as many real images for the reference and as many for the floor
   int64_t k = 3;     // neighbours of the precision/recall manifolds (Kynkäänniemi et al.)
   uint64_t seed = 0;
   SamplerSpec sampler;

@@ -27,11 +27,14 @@ std::vector<int64_t> band_edges(int64_t T, int64_t bands) {
   return edges;
 }
 
-// K equal parts of 0..T-1 (edges ⌊kT/K⌋, aligned with the bands when B divides K), cut at the band edges,
-// without index 0. K = T gives one stratum per index: the exact bound.
-std::vector<Stratum> make_strata(int64_t T, int64_t K, const std::vector<int64_t>& bands) {
+// K parts of 0..T-1 growing quadratically (edges ⌊T k²/K²⌋), cut at the band edges, without index 0. The
+// KL terms are largest and change fastest at small t, where equal strata would weight one draw of a large
+// early term by the whole stratum and dominate the variance; here the first strata are single steps.
+// K = T with `exact` gives one stratum per index.
+std::vector<Stratum> make_strata(int64_t T, int64_t K, bool exact, const std::vector<int64_t>& bands) {
   std::vector<int64_t> edges = bands;
-  for (int64_t k = 1; k < K; ++k) edges.push_back(std::max<int64_t>(1, k * T / K));
+  for (int64_t k = 1; k < K; ++k)
+    edges.push_back(std::max<int64_t>(1, exact ? k : static_cast<int64_t>(static_cast<double>(T) * k * k / (static_cast<double>(K) * K))));
   std::sort(edges.begin(), edges.end());
   edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
   std::vector<Stratum> strata;
@@ -66,7 +69,7 @@ torch::Tensor BoundTerms::total() const { return prior + decoder + bands.sum(1);
 
 int64_t bound_evaluations(int64_t n, int64_t T, const BoundOptions& options) {
   const auto bands = band_edges(T, options.bands);
-  const auto strata = make_strata(T, is_exact(T, options) ? T : options.strata, bands);
+  const auto strata = make_strata(T, is_exact(T, options) ? T : options.strata, is_exact(T, options), bands);
   return n * static_cast<int64_t>(strata.size() + 1);
 }
 
@@ -79,7 +82,7 @@ BoundTerms variational_bound(const Schedule& schedule, const NoisePredictor& mod
 
   const auto edges = band_edges(T, options.bands);
   const bool exact = is_exact(T, options);
-  const auto strata = make_strata(T, exact ? T : options.strata, edges);
+  const auto strata = make_strata(T, exact ? T : options.strata, exact, edges);
   const int64_t n = x0.size(0), S = static_cast<int64_t>(strata.size()), J = S + 1;
   const int64_t B = static_cast<int64_t>(edges.size()) - 1;
   const double to_bits = 1.0 / (static_cast<double>(x0[0].numel()) * std::log(2.0));

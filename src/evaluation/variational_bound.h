@@ -7,9 +7,10 @@
 // estimates of the bound, and the bound is ≥ -log p_θ(x_0) (eq. 20). Because the decoder is discrete,
 // p_θ is a probability mass function on the 256-level grid, so the bound's mean is ≥ the data's entropy.
 //
-// Exact mode evaluates all T - 1 KL terms. Stratified mode cuts t = 2..T into K equal strata (split further
-// at the report bands' edges, so each band's sum stays unbiased), draws one t per stratum and example
-// uniformly, and weights its term by the stratum's size: K + 1 network evaluations per example, not T.
+// Exact mode evaluates all T - 1 KL terms. Stratified mode cuts t = 2..T into about K strata whose sizes grow
+// quadratically with t (split further at the report bands' edges, so each band's sum stays unbiased), draws
+// one t per stratum and example uniformly, and weights its term by the stratum's size: about K + 1 network
+// evaluations per example (bound_evaluations says exactly), not T.
 #pragma once
 
 #include <ATen/core/Generator.h>

@@ -23,7 +23,7 @@ struct ClassifierConfig {
   int64_t in_channels = 1;
   int64_t image_height = 28;
   int64_t image_width = 28;
-  std::vector<int64_t> channels = {32, 64};  // one conv level each; every level halves H and W
+  std::vector<int64_t> channels = {16, 32};  // one conv level each; every level halves H and W
   int64_t feature_dim = 128;                 // width of the penultimate layer
   double dropout = 0.3;
   std::vector<std::string> class_names;      // one per class; their number is the output width

@@ -12,7 +12,7 @@
 namespace ddpm {
 
 struct ClassifierTrainOptions {
-  int64_t epochs = 3;
+  int64_t epochs = 2;
   int64_t batch = 128;
   double lr = 2e-3;  // peak Adam learning rate, decayed to 0 by a cosine over all steps
   bool flip = true;
