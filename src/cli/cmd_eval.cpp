@@ -28,14 +28,15 @@ struct EvalFlags {
 };
 
 // Percent done with elapsed time and a linear estimate of the rest, on stderr: redrawn on a terminal,
-// a line every 10 % otherwise.
+// a line per 10 % crossed otherwise.
 class ProgressLine {
  public:
   explicit ProgressLine(std::string what) : what_(std::move(what)), live_(::isatty(STDERR_FILENO)) {}
   void operator()(int64_t done, int64_t total) {
     const int pct = static_cast<int>(100 * done / total);
-    if (pct == last_ || (!live_ && pct % 10 != 0)) return;
-    last_ = pct;
+    const int shown = live_ ? pct : pct / 10 * 10;  // off a terminal: once per 10 % crossed
+    if (shown == last_) return;
+    last_ = shown;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double left = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
     std::fprintf(stderr, live_ ? "\r\033[K%s %d%% (%.0f s, ~%.0f s left)" : "%s %d%% (%.0f s, ~%.0f s left)\n",
