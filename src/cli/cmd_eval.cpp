@@ -28,11 +28,17 @@ struct EvalFlags {
 };
 
 // Percent done with elapsed time and a linear estimate of the rest, on stderr: redrawn on a terminal,
-// a line per 10 % crossed otherwise.
+// a line per 10 % crossed otherwise. `header` (what is being computed, at what cost) is printed when the
+// first step is done, so that input errors, found before any work, stay a single line.
 class ProgressLine {
  public:
-  explicit ProgressLine(std::string what) : what_(std::move(what)), live_(::isatty(STDERR_FILENO)) {}
+  ProgressLine(std::string what, std::string header)
+      : what_(std::move(what)), header_(std::move(header)), live_(::isatty(STDERR_FILENO)) {}
   void operator()(int64_t done, int64_t total) {
+    if (!header_.empty()) {
+      std::fprintf(stderr, "%s\n", header_.c_str());
+      header_.clear();
+    }
     const int pct = static_cast<int>(100 * done / total);
     const int shown = live_ ? pct : pct / 10 * 10;  // off a terminal: once per 10 % crossed
     if (shown == last_) return;
@@ -46,7 +52,7 @@ class ProgressLine {
   }
 
  private:
-  std::string what_;
+  std::string what_, header_;
   bool live_;
   int last_ = -1;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -66,12 +72,11 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   const auto schedule = make_schedule(model.schedule);
   const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
-  std::fprintf(stderr, "bound of %s on %lld %s examples: %s, %lld network evaluations\n", model.path.c_str(),
-               static_cast<long long>(options.n), test.name.c_str(),
-               exact ? fmt::format("all {} terms", schedule.T).c_str()
-                     : fmt::format("{} strata of t + decoder + prior", options.bound.strata).c_str(),
-               static_cast<long long>(evaluations));
-  ProgressLine progress("bound");
+  ProgressLine progress("bound", fmt::format("bound of {} on {} {} examples: {}, {} network evaluations", model.path,
+                                              options.n, test.name,
+                                              exact ? fmt::format("all {} terms", schedule.T)
+                                                    : fmt::format("~{} strata of t + decoder + prior", options.bound.strata),
+                                              evaluations));
   const auto r = evaluate_nll(model, test, options, std::ref(progress));
   const int64_t kl_terms = r.terms.evaluations / r.n - 1;
 
@@ -118,15 +123,16 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.sampler.clip_x0 = !f.no_clip;
   options.batch = f.batch;
   const auto schedule = make_schedule(model.schedule);
-  std::fprintf(stderr, "sample quality of %s: %lld samples by %s (%lld network evaluations), features %s\n",
-               model.path.c_str(), static_cast<long long>(options.n), options.sampler.kind.c_str(),
-               static_cast<long long>(options.n * sampler_evaluations(options.sampler, schedule.T)),
-               features.description.c_str());
-  ProgressLine line("sampling");
-  const auto r = evaluate_sample_quality(model, test, features, options,
-                                         [&line](int64_t step, int64_t total, const torch::Tensor&, const torch::Tensor&) {
-                                           line(step, total);
-                                         });
+  ProgressLine line("sampling", fmt::format("sample quality of {}: {} samples by {} ({} network evaluations), features {}",
+                                            model.path, options.n, options.sampler.kind,
+                                            options.n * sampler_evaluations(options.sampler, schedule.T),
+                                            features.description));
+  // generate() reports steps per batch of samples; count them over all batches.
+  const int64_t batches = (options.n + options.batch - 1) / options.batch;
+  int64_t steps_done = 0;
+  const auto r = evaluate_sample_quality(
+      model, test, features, options,
+      [&](int64_t, int64_t total, const torch::Tensor&, const torch::Tensor&) { line(++steps_done, total * batches); });
   const int64_t steps = options.sampler.steps > 0 ? options.sampler.steps : schedule.T;
   std::vector<std::string> names;
   if (features.classifier) names = features.classifier->config().class_names;
