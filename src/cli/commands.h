@@ -21,5 +21,7 @@ Subcommand add_sample(CLI::App& parent);
 Subcommand add_gmm(CLI::App& parent);
 Subcommand add_demo(CLI::App& parent);
 Subcommand add_export(CLI::App& parent);
+Subcommand add_eval(CLI::App& parent);
+Subcommand add_classifier(CLI::App& parent);
 
 }  // namespace ddpm::cli

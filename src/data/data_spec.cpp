@@ -172,4 +172,8 @@ std::vector<std::string> data_spec_help() {
   return lines;
 }
 
+std::vector<std::string> fashion_mnist_class_names() {
+  return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+}
+
 }  // namespace ddpm

@@ -26,4 +26,7 @@ Dataset load_dataset(const std::string& spec, const DataOptions& options = {});
 // One line per accepted kind, for --help texts.
 std::vector<std::string> data_spec_help();
 
+// Fashion-MNIST's ten class names, in label order 0..9.
+std::vector<std::string> fashion_mnist_class_names();
+
 }  // namespace ddpm

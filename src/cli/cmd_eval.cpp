@@ -1,0 +1,228 @@
+// `ddpm eval`: a trained model's bits/dim (the variational bound, seed 003 eq. 25) or its sample quality
+// (Fréchet distance, precision, recall in a classifier's feature space) on a data set's test split.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "data/data_spec.h"
+#include "evaluation/model_evaluation.h"
+#include "samplers/sampler.h"
+
+namespace ddpm::cli {
+namespace {
+
+constexpr int64_t kDefaultNllExamples = 128;
+constexpr int64_t kDefaultQualitySamples = 500;
+
+struct EvalFlags {
+  std::string model, data = "fashion-mnist", metric, variance = "beta", features, classifier;
+  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3;
+  uint64_t seed = 0;
+  bool json = false, raw = false, no_clip = false;
+  SamplerSpec sampler;
+};
+
+// Percent done with elapsed time and a linear estimate of the rest, on stderr: redrawn on a terminal,
+// a line per 10 % crossed otherwise. `header` (what is being computed, at what cost) is printed when the
+// first step is done, so that input errors, found before any work, stay a single line.
+class ProgressLine {
+ public:
+  ProgressLine(std::string what, std::string header)
+      : what_(std::move(what)), header_(std::move(header)), live_(::isatty(STDERR_FILENO)) {}
+  void operator()(int64_t done, int64_t total) {
+    if (!header_.empty()) {
+      std::fprintf(stderr, "%s\n", header_.c_str());
+      header_.clear();
+    }
+    const int pct = static_cast<int>(100 * done / total);
+    const int shown = live_ ? pct : pct / 10 * 10;  // off a terminal: once per 10 % crossed
+    if (shown == last_) return;
+    last_ = shown;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double left = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
+    std::fprintf(stderr, live_ ? "\r\033[K%s %d%% (%.0f s, ~%.0f s left)" : "%s %d%% (%.0f s, ~%.0f s left)\n",
+                 what_.c_str(), pct, elapsed, left);
+    if (live_ && done == total) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string what_, header_;
+  bool live_;
+  int last_ = -1;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+nlohmann::json nan_as_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
+
+void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
+  NllOptions options;
+  options.n = f.n > 0 ? f.n : std::min(kDefaultNllExamples, test.size());
+  options.seed = f.seed;
+  options.bound.strata = f.timesteps;
+  options.bound.bands = f.bands;
+  options.bound.variance = parse_variance_kind(f.variance);
+  options.bound.clip_x0 = !f.no_clip;
+  options.bound.batch = f.batch;
+  const auto schedule = make_schedule(model.schedule);
+  const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
+  const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
+  ProgressLine progress("bound", fmt::format("bound of {} on {} {} examples: {}, {} network evaluations", model.path,
+                                              options.n, test.name,
+                                              exact ? fmt::format("all {} terms", schedule.T)
+                                                    : fmt::format("~{} strata of t + decoder + prior", options.bound.strata),
+                                              evaluations));
+  const auto r = evaluate_nll(model, test, options, std::ref(progress));
+  const int64_t kl_terms = r.terms.evaluations / r.n - 1;
+
+  if (f.json) {
+    nlohmann::json terms = nlohmann::json::array();
+    for (size_t b = 0; b < r.bands.size(); ++b)
+      terms.push_back({{"t_first", r.terms.band_ranges[b].t_first}, {"t_last", r.terms.band_ranges[b].t_last},
+                       {"bits_per_dim", r.bands[b].mean}, {"standard_error", nan_as_null(r.bands[b].standard_error)}});
+    nlohmann::json out = {{"metric", "nll"}, {"model", model.path}, {"data", test.name},
+                          {"bits_per_dim", r.bits_per_dim.mean},
+                          {"standard_error", nan_as_null(r.bits_per_dim.standard_error)},
+                          {"prior_bits_per_dim", r.prior.mean}, {"decoder_bits_per_dim", r.decoder.mean},
+                          {"decoder_standard_error", nan_as_null(r.decoder.standard_error)},
+                          {"terms", terms}, {"n", r.n}, {"timesteps", kl_terms}, {"exact", r.terms.exact},
+                          {"T", schedule.T}, {"variance", f.variance}, {"clip_x0", !f.no_clip},
+                          {"network_evaluations", r.terms.evaluations}, {"seed", f.seed}, {"seconds", r.seconds}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("variational bound (seed 003 eq. 25) of %s on %s\n", model.path.c_str(), test.name.c_str());
+  std::printf("  %lld examples, %s, variance %s%s\n", static_cast<long long>(r.n),
+              r.terms.exact ? fmt::format("all {} KL terms (exact)", kl_terms).c_str()
+                            : fmt::format("{} stratified KL terms per example", kl_terms).c_str(),
+              f.variance.c_str(), f.no_clip ? "" : ", x0 clipped");
+  std::printf("  bits/dim             %.4f ± %.4f (standard error over examples%s)\n", r.bits_per_dim.mean,
+              r.bits_per_dim.standard_error, r.terms.exact ? "" : " and timesteps");
+  std::printf("  prior L_T            %.6f\n", r.prior.mean);
+  std::printf("  decoder L_0          %.4f\n", r.decoder.mean);
+  for (size_t b = 0; b < r.bands.size(); ++b)
+    std::printf("  KL t = %4lld..%-4lld    %.4f\n", static_cast<long long>(r.terms.band_ranges[b].t_first),
+                static_cast<long long>(r.terms.band_ranges[b].t_last), r.bands[b].mean);
+  std::printf("  %lld network evaluations in %.1f s\n", static_cast<long long>(r.terms.evaluations), r.seconds);
+}
+
+void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
+  const auto features = f.features.empty()
+                            ? classifier_feature_network(f.classifier.empty() ? shipped_classifier_path() : f.classifier)
+                            : torchscript_feature_network(f.features);
+  QualityOptions options;
+  options.n = f.n > 0 ? f.n : std::min(kDefaultQualitySamples, test.size() / 2);
+  options.k = f.k;
+  options.seed = f.seed;
+  options.sampler = f.sampler;
+  options.sampler.clip_x0 = !f.no_clip;
+  options.batch = f.batch;
+  const auto schedule = make_schedule(model.schedule);
+  ProgressLine line("sampling", fmt::format("sample quality of {}: {} samples by {} ({} network evaluations), features {}",
+                                            model.path, options.n, options.sampler.kind,
+                                            options.n * sampler_evaluations(options.sampler, schedule.T),
+                                            features.description));
+  // generate() reports steps per batch of samples; count them over all batches.
+  const int64_t batches = (options.n + options.batch - 1) / options.batch;
+  int64_t steps_done = 0;
+  const auto r = evaluate_sample_quality(
+      model, test, features, options,
+      [&](int64_t, int64_t total, const torch::Tensor&, const torch::Tensor&) { line(++steps_done, total * batches); });
+  const int64_t steps = options.sampler.steps > 0 ? options.sampler.steps : schedule.T;
+  std::vector<std::string> names;
+  if (features.classifier) names = features.classifier->config().class_names;
+
+  if (f.json) {
+    auto set = [](const SetQuality& q) { return nlohmann::json{{"fid", q.fid}, {"precision", q.precision}, {"recall", q.recall}}; };
+    nlohmann::json out = {{"metric", "fid"}, {"model", model.path}, {"data", test.name},
+                          {"features", features.description}, {"fid", r.samples.fid},
+                          {"precision", r.samples.precision}, {"recall", r.samples.recall}, {"k", options.k},
+                          {"n_samples", r.n}, {"reference_floor", r.floor.fid}, {"noise_ceiling", r.ceiling.fid},
+                          {"floor", set(r.floor)}, {"ceiling", set(r.ceiling)},
+                          {"sampler", {{"kind", options.sampler.kind}, {"steps", steps}, {"eta", options.sampler.eta},
+                                       {"clip_x0", options.sampler.clip_x0}}},
+                          {"seed", f.seed}, {"seconds_generation", r.seconds_generation},
+                          {"seconds", r.seconds_total}};
+    if (!names.empty()) {
+      nlohmann::json histogram = nlohmann::json::object(), reference = nlohmann::json::object();
+      for (size_t c = 0; c < names.size(); ++c) {
+        histogram[names[c]] = r.class_histogram[c];
+        reference[names[c]] = r.reference_histogram[c];
+      }
+      out["class_histogram"] = histogram;
+      out["reference_class_histogram"] = reference;
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("sample quality of %s against %s, features: %s\n", model.path.c_str(), test.name.c_str(),
+              features.description.c_str());
+  std::printf("  %lld samples by %s in %lld steps; as many real test images as the reference\n",
+              static_cast<long long>(r.n), options.sampler.kind.c_str(), static_cast<long long>(steps));
+  std::printf("                          FID   precision  recall  (k = %lld)\n", static_cast<long long>(options.k));
+  for (const auto& [label, q] : {std::pair{"samples", r.samples}, std::pair{"real images (floor)", r.floor},
+                                 std::pair{"noise (ceiling)", r.ceiling}})
+    std::printf("  %-20s %9.3f  %9.3f  %6.3f\n", label, q.fid, q.precision, q.recall);
+  if (!names.empty()) {
+    std::printf("  predicted classes of the samples (of the reference images):\n");
+    for (size_t c = 0; c < names.size(); ++c)
+      std::printf("    %-12s %5.1f%% (%4.1f%%)\n", names[c].c_str(), 100.0 * r.class_histogram[c] / r.n,
+                  100.0 * r.reference_histogram[c] / r.n);
+  }
+  std::printf("  %.1f s (sampling %.1f s)\n", r.seconds_total, r.seconds_generation);
+}
+
+void run(const EvalFlags& f) {
+  auto model = load_trained_model(f.model, f.raw);
+  const auto test = load_dataset(f.data, DataOptions{"test", 0, 0});
+  if (f.metric == "nll")
+    run_nll(f, model, test);
+  else
+    run_fid(f, model, test);
+}
+
+}  // namespace
+
+Subcommand add_eval(CLI::App& parent) {
+  auto* app = parent.add_subcommand("eval", "evaluate a trained model: bits/dim (the variational bound) or sample quality (FID, precision, recall)");
+  auto f = std::make_shared<EvalFlags>();
+  auto& s = f->sampler;
+  s.kind = "ddim";
+  s.steps = 25;
+  app->add_option("--model", f->model, "shipped model name, .safetensors model file or run folder")->required();
+  app->add_option("--metric", f->metric, "nll (bits/dim of the variational bound) | fid (FID, precision, recall)")
+      ->required()->check(CLI::IsMember({"nll", "fid"}));
+  std::string data_help = "data set whose test split is used:";
+  for (const auto& line : data_spec_help()) data_help += "\n  " + line;
+  app->add_option("--data", f->data, data_help)->capture_default_str();
+  app->add_option("--n", f->n, fmt::format("test examples (nll, default {}) or samples (fid, default {})",
+                                           kDefaultNllExamples, kDefaultQualitySamples))
+      ->check(CLI::PositiveNumber);
+  app->add_option("--seed", f->seed, "seed: test subset, noise, timesteps, samples")->capture_default_str();
+  app->add_option("--batch", f->batch, "network evaluations per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_flag("--raw", f->raw, "a run folder's raw weights instead of the EMA");
+  app->add_flag("--no-clip", f->no_clip, "do not clip the predicted x0 to [-1, 1]");
+  app->add_flag("--json", f->json, "print one JSON object");
+  // nll
+  app->add_option("--timesteps", f->timesteps, "nll: KL terms per example, stratified over t (>= T-1: all, exact)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--bands", f->bands, "nll: the KL terms are reported summed over this many bands of t")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--variance", f->variance, "nll: reverse variance, beta (Ho et al.'s CIFAR-10 choice) | posterior (beta tilde)")
+      ->capture_default_str()->check(CLI::IsMember({"posterior", "beta"}));
+  // fid
+  app->add_option("--sampler", s.kind, "fid: ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
+  app->add_option("--steps", s.steps, "fid: sampling steps")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--eta", s.eta, "fid: DDIM eta")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--k", f->k, "fid: neighbours of the precision/recall manifolds")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--features", f->features, "fid: a TorchScript feature network ([B,C,H,W] in [-1,1] -> [B,F]) instead of the classifier");
+  app->add_option("--classifier", f->classifier, "fid: classifier file (default: the shipped models/fashion-classifier.safetensors)");
+  return {app, [f] { run(*f); }};
+}
+
+}  // namespace ddpm::cli

@@ -1,0 +1,67 @@
+// A trained model judged on a data set's test split (issue 6), as `ddpm eval` reports it:
+//  - negative log-likelihood: the variational bound (evaluation/variational_bound.h) in bits/dim over a
+//    seeded random subset of the test images;
+//  - sample quality: the Fréchet distance, precision and recall between generated samples and test images
+//    in a feature space (evaluation/feature_network.h), beside the same measures for real images (the floor:
+//    what a perfect model scores with this many samples) and for the sampler's starting noise (the ceiling),
+//    and the class histogram of the samples when the features are ddpm's classifier.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "evaluation/feature_network.h"
+#include "evaluation/variational_bound.h"
+#include "training/generate.h"
+#include "training/trained_model.h"
+
+namespace ddpm {
+
+struct NllOptions {
+  int64_t n = 128;  // test examples (a seeded random subset); the bound's cost is n · (K + 1) evaluations
+  uint64_t seed = 0;
+  BoundOptions bound;
+};
+
+struct NllReport {
+  int64_t n = 0;
+  BoundTerms terms;  // per example
+  MeanWithError bits_per_dim, prior, decoder;
+  std::vector<MeanWithError> bands;  // one per terms.band_ranges
+  double seconds = 0.0;
+};
+
+// Throws std::invalid_argument unless `test` holds 8-bit images of the model's shape.
+NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOptions& options,
+                       const BoundProgress& progress = {});
+
+struct QualityOptions {
+  int64_t n = 500;   // generated samples; as many real images for the reference and as many for the floor
+  int64_t k = 3;     // neighbours of the precision/recall manifolds (Kynkäänniemi et al.)
+  uint64_t seed = 0;
+  SamplerSpec sampler;
+  int64_t batch = 256;
+};
+
+struct SetQuality {
+  double fid = 0.0, precision = 0.0, recall = 0.0;
+};
+
+struct QualityReport {
+  int64_t n = 0;
+  SetQuality samples;  // generated vs reference images
+  SetQuality floor;    // other real images vs reference images
+  SetQuality ceiling;  // clipped N(0, I) noise vs reference images
+  std::vector<int64_t> class_histogram;  // predicted classes of the samples (empty without a classifier)
+  std::vector<int64_t> reference_histogram;  // and of the reference images
+  double seconds_generation = 0.0, seconds_total = 0.0;
+};
+
+// Generated samples and the noise are rounded to the 256-level grid first, as saving them as PNG would.
+// Throws std::invalid_argument unless 2n test images of the model's shape exist.
+QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, const FeatureNetwork& features,
+                                      const QualityOptions& options, const StepCallback& progress = {});
+
+}  // namespace ddpm

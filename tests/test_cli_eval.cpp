@@ -1,0 +1,99 @@
+// `ddpm eval` and `ddpm classifier` as a user runs them: bad input, and small runs of both metrics on the
+// shipped model whose JSON must be self-consistent.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;
+};
+
+Result run_cli(const std::string& args, bool merge_stderr = false) {
+  std::string cmd = std::string(DDPM_CLI_PATH) + " --threads 1 " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+  Result r{-1, ""};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  size_t got;
+  while ((got = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), got);
+  const int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void expect_one_error_line(const Result& r, const std::string& fragment) {
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_NE(r.out.find(fragment), std::string::npos) << r.out;
+}
+
+}  // namespace
+
+TEST(EvalCli, BadInput) {
+  EXPECT_EQ(run_cli("eval --model fashion --metric bogus").status, 2);  // unknown metric: usage error
+  EXPECT_EQ(run_cli("eval --model fashion").status, 2);                 // --metric is required
+  EXPECT_EQ(run_cli("classifier").status, 2);                           // classifier needs `train`
+  expect_one_error_line(run_cli("eval --model no-such-model --metric nll", true), "no-such-model");
+  expect_one_error_line(run_cli("eval --model fashion --metric fid --n 6000", true), "half the test set");
+  expect_one_error_line(run_cli("eval --model fashion --metric nll --data gmm:two-modes", true), "point data");
+  expect_one_error_line(run_cli("eval --model fashion --metric fid --n 8 --features /nonexistent.pt", true),
+                        "/nonexistent.pt");
+}
+
+TEST(EvalCli, NllJsonAddsUp) {
+  auto r = run_cli("eval --model fashion --metric nll --n 3 --timesteps 2 --bands 1 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n"], 3);
+  EXPECT_EQ(j["timesteps"], 2);
+  EXPECT_EQ(j["exact"], false);
+  EXPECT_EQ(j["network_evaluations"], 3 * 3);
+  ASSERT_EQ(j["terms"].size(), 1u);
+  EXPECT_EQ(j["terms"][0]["t_first"], 2);
+  EXPECT_EQ(j["terms"][0]["t_last"], 1000);
+  const double sum = j["prior_bits_per_dim"].get<double>() + j["decoder_bits_per_dim"].get<double>() +
+                     j["terms"][0]["bits_per_dim"].get<double>();
+  EXPECT_NEAR(j["bits_per_dim"].get<double>(), sum, 1e-9);
+  // Two strata and one draw each: unbiased but noisy, so only the sign is certain.
+  EXPECT_GT(j["bits_per_dim"].get<double>(), 0.0);
+}
+
+TEST(EvalCli, FidJsonWithReferences) {
+  auto r = run_cli("eval --model fashion --metric fid --n 12 --steps 2 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n_samples"], 12);
+  EXPECT_EQ(j["sampler"]["kind"], "ddim");
+  EXPECT_EQ(j["sampler"]["steps"], 2);
+  for (const char* key : {"fid", "precision", "recall", "reference_floor", "noise_ceiling"})
+    EXPECT_TRUE(j[key].is_number()) << key;
+  EXPECT_LT(j["reference_floor"].get<double>(), j["noise_ceiling"].get<double>());
+  int64_t total = 0;
+  for (const auto& [name, count] : j["class_histogram"].items()) total += count.get<int64_t>();
+  EXPECT_EQ(total, 12);
+  EXPECT_EQ(j["class_histogram"].size(), 10u);
+}
+
+TEST(EvalCli, FidWithATorchScriptFeatureNetwork) {
+  ddpm::test::TempDir dir;
+  torch::jit::Module module("pixels");
+  module.define("def forward(self, x):\n  return x.flatten(1)\n");
+  module.save(dir.file("pixels.pt"));
+  auto r = run_cli("eval --model fashion --metric fid --n 10 --steps 2 --json --features " + dir.file("pixels.pt"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(j["features"].get<std::string>().find("pixels.pt"), std::string::npos);
+  EXPECT_FALSE(j.contains("class_histogram"));  // only ddpm's classifier names classes
+  EXPECT_LT(j["reference_floor"].get<double>(), j["noise_ceiling"].get<double>());
+}
