@@ -21,5 +21,6 @@ Subcommand add_sample(CLI::App& parent);
 Subcommand add_gmm(CLI::App& parent);
 Subcommand add_demo(CLI::App& parent);
 Subcommand add_export(CLI::App& parent);
+Subcommand add_bench(CLI::App& parent);
 
 }  // namespace ddpm::cli

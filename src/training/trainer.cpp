@@ -7,8 +7,6 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "core/forward_process.h"
-#include "core/losses.h"
 #include "core/random.h"
 #include "data/data_spec.h"
 #include "data/prefetcher.h"
@@ -16,6 +14,8 @@
 #include "models/model_file.h"
 #include "samplers/sampler.h"
 #include "training/checkpoint.h"
+#include "training/device.h"
+#include "training/gradient_step.h"
 #include "training/model_choice.h"
 #include "training/optimizer_state.h"
 #include "training/progress.h"
@@ -30,18 +30,6 @@ namespace {
 constexpr int kStateFormat = 1;
 constexpr const char* kRngPrefix = "rng.";
 constexpr int64_t kGridImages = 36;
-
-torch::Device parse_device(const std::string& name) {
-  torch::Device device(torch::kCPU);
-  try {
-    device = torch::Device(name);
-  } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("unknown device '{}' (use cpu or cuda)", name));
-  }
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("--device cuda: this LibTorch build has no CUDA, or no GPU is visible");
-  return device;
-}
 
 // Dropout draws from the device's default generator, which LibTorch does not let us replace; its state is
 // saved and restored so that resumed runs repeat the same dropout masks.
@@ -170,22 +158,13 @@ StepStats Trainer::train_step() {
   auto batch = prefetcher_->next();
   batches_.set_state(batch.next);  // the position a checkpoint resumes from: right after this batch
   auto x0 = batch.x.to(device_);
-  const int64_t B = x0.size(0);
-  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52.
-  auto t = torch::randint(0, schedule_.T, {B}, gen_, torch::TensorOptions().dtype(torch::kLong).device(device_));
-  auto eps = torch::randn(x0.sizes(), gen_, x0.options());
-  auto xt = q_sample(schedule_, x0, t, eps);
-  net_->train();
-  auto per_example = l_simple_per_example(eps, net_->forward(xt, t));
-  auto loss = per_example.mean();
-  if (loss_hook) loss = loss_hook(loss, step_ + 1);
-
-  optimizer_->zero_grad();
-  loss.backward();
-  stats.loss = loss.item<double>();
-  stats.grad_norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
+  LossHook hook;
+  if (loss_hook) hook = [this](const torch::Tensor& loss) { return loss_hook(loss, step_ + 1); };
+  const auto grad = compute_gradient(*net_, *optimizer_, schedule_, x0, gen_, config_.grad_clip, hook);
+  stats.loss = grad.loss;
+  stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
-  stats.batch = B;
+  stats.batch = x0.size(0);
   apply_lr();
   stats.lr = static_cast<torch::optim::AdamOptions&>(optimizer_->param_groups()[0].options()).lr();
   stats.ema_decay = ema_.current_decay();
@@ -206,8 +185,8 @@ StepStats Trainer::train_step() {
   ema_.update(*ema_net_, *net_);
 
   // Loss by quarter of the t range: where in the chain the network is still weak.
-  auto losses = per_example.detach().to(torch::kCPU, torch::kFloat64);
-  auto quarter = torch::div(t.to(torch::kCPU) * 4, schedule_.T, "floor");  // integer t: 0..3
+  auto losses = grad.per_example.detach().to(torch::kCPU, torch::kFloat64);
+  auto quarter = torch::div(grad.t.to(torch::kCPU) * 4, schedule_.T, "floor");  // integer t: 0..3
   for (int64_t q = 0; q < 4; ++q) {
     auto mask = quarter.eq(q);
     stats.loss_by_quarter[q] =

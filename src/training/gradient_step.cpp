@@ -1,0 +1,29 @@
+// Algorithm 1's loss and gradient for one batch (see gradient_step.h).
+#include "training/gradient_step.h"
+
+#include "core/forward_process.h"
+#include "core/losses.h"
+
+namespace ddpm {
+
+GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimizer, const Schedule& schedule,
+                              const torch::Tensor& x0, at::Generator& gen, double grad_clip, const LossHook& hook) {
+  GradientStep step;
+  const int64_t B = x0.size(0);
+  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52.
+  step.t = torch::randint(0, schedule.T, {B}, gen, torch::TensorOptions().dtype(torch::kLong).device(x0.device()));
+  auto eps = torch::randn(x0.sizes(), gen, x0.options());
+  auto xt = q_sample(schedule, x0, step.t, eps);
+  net.train();
+  step.per_example = l_simple_per_example(eps, net.forward(xt, step.t));
+  auto loss = step.per_example.mean();
+  if (hook) loss = hook(loss);
+
+  optimizer.zero_grad();
+  loss.backward();
+  step.loss = loss.item<double>();
+  step.grad_norm = torch::nn::utils::clip_grad_norm_(net.parameters(), grad_clip);
+  return step;
+}
+
+}  // namespace ddpm
