@@ -191,14 +191,16 @@ def best_seconds_per_call(work, repeats, iterations=1):
 
 
 def matmul_peak_gflops(sizes, repeats):
-    best = 0.0
+    """As src/benchmark/matmul_peak.cpp: the faster of torch.mm (the BLAS) and a 1x1 convolution (oneDNN)."""
+    best = {"mm": 0.0, "conv1x1": 0.0}
     with torch.no_grad():
         for n in sizes:
             a, b, c = torch.rand(n, n), torch.rand(n, n), torch.empty(n, n)
-            torch.mm(a, b, out=c)
-            assert torch.isfinite(c).all()
-            best = max(best, 2.0 * n ** 3 / best_seconds_per_call(lambda: torch.mm(a, b, out=c), repeats) * 1e-9)
-    return best
+            x, w = torch.rand(1, n, n, 1), torch.rand(n, n, 1, 1)
+            for name, product in (("mm", lambda: torch.mm(a, b, out=c)), ("conv1x1", lambda: F.conv2d(x, w))):
+                assert torch.isfinite(product()).all()
+                best[name] = max(best[name], 2.0 * n ** 3 / best_seconds_per_call(product, repeats) * 1e-9)
+    return max(best.values()), best
 
 
 def linear_schedule(T=1000):
@@ -275,7 +277,7 @@ def main():
     gflop = forward_flops_per_sample(cfg) * 1e-9
     sizes, mm_rep, rep, evals1 = ([512], 2, 1, 2) if a.quick else ([1024, 2048], 5, 5, 32)
     start = time.perf_counter()
-    peak = matmul_peak_gflops(sizes, mm_rep)
+    peak, peak_by_engine = matmul_peak_gflops(sizes, mm_rep)
     ips = training_images_per_second(cfg, 64, rep)
     train = dict(preset="fashion", batch=64, images_per_s=ips, steps_per_s=ips / 64, gflops=3 * gflop * ips,
                  mfu=3 * gflop * ips / peak)
@@ -286,13 +288,14 @@ def main():
                            mfu=gflop * batch * eps / peak))
     report = dict(device="cpu", threads=torch.get_num_threads(), torch_version=torch.__version__,
                   implementation="pytorch-eager", parameters=parameters, forward_flops_per_sample=round(gflop * 1e9),
-                  peak_gflops=peak, train=train, sample=sample, seconds=time.perf_counter() - start)
+                  peak_gflops=peak, peak_by_engine=peak_by_engine, train=train, sample=sample, seconds=time.perf_counter() - start)
     if a.json:
         print(json.dumps(report))
         return
     print(f"PyTorch {torch.__version__} eager, {report['threads']} threads, {parameters} parameters, "
           f"{gflop:.3f} GFLOP forward per sample")
-    print(f"matrix-product peak         {peak:9.1f} GFLOP/s")
+    print(f"matrix-product peak         {peak:9.1f} GFLOP/s  (torch.mm {peak_by_engine['mm']:.1f}, "
+          f"1x1 convolution {peak_by_engine['conv1x1']:.1f})")
     print(f"training, batch 64          {ips:9.1f} images/s  {train['gflops']:7.1f} GFLOP/s  MFU {train['mfu']:.2f}")
     for s in sample:
         print(f"sampling, batch {s['batch']:<4}        {s['evals_per_s']:9.2f} evals/s  {s['latency_ms']:8.2f} ms/step "

@@ -45,7 +45,8 @@ BenchReport run_bench(const BenchOptions& o) {
   r.forward_flops_per_sample = forward_flops_per_sample(model);
   const double gflop = static_cast<double>(r.forward_flops_per_sample) * 1e-9;
 
-  r.peak_gflops = matmul_peak_gflops(device, e.matmul_sizes, e.matmul_repeats);
+  r.peak = matmul_peak(device, e.matmul_sizes, e.matmul_repeats);
+  r.peak_gflops = r.peak.gflops();
 
   auto& t = r.train;
   t.images_per_s = training_images_per_second(model, t.batch, device, e.train_repeats, 1, o.profile ? &t.profile : nullptr);
@@ -78,6 +79,7 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
        {"threads", r.threads},
        {"torch_version", r.torch_version},
        {"peak_gflops", r.peak_gflops},
+       {"peak_by_engine", {{"mm", r.peak.mm_gflops}, {"conv1x1", r.peak.conv1x1_gflops}}},
        {"parameters", r.parameters},
        {"forward_flops_per_sample", r.forward_flops_per_sample},
        {"train",

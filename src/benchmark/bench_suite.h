@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmark/matmul_peak.h"
 #include "benchmark/op_profile.h"
 
 namespace ddpm {
@@ -41,7 +42,8 @@ struct BenchReport {
   std::string device, torch_version;
   int threads = 0;
   int64_t parameters = 0, forward_flops_per_sample = 0;
-  double peak_gflops = 0;
+  MatmulPeak peak;
+  double peak_gflops = 0;  // peak.gflops()
   TrainFigures train;
   std::vector<SampleFigures> sample;
   double peak_memory_mb = 0;

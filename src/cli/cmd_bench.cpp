@@ -29,7 +29,8 @@ void print_report(const BenchReport& r, int top) {
   fmt::print("ddpm bench: device {}, {} threads, LibTorch {}\n", r.device, r.threads, r.torch_version);
   fmt::print("model {}: {} parameters, {:.3f} GFLOP forward per sample\n", r.train.preset, r.parameters,
              static_cast<double>(r.forward_flops_per_sample) * 1e-9);
-  fmt::print("matrix-product peak         {:9.1f} GFLOP/s\n", r.peak_gflops);
+  fmt::print("matrix-product peak         {:9.1f} GFLOP/s  (torch::mm {:.1f}, 1x1 convolution {:.1f})\n", r.peak_gflops,
+             r.peak.mm_gflops, r.peak.conv1x1_gflops);
   const auto& t = r.train;
   fmt::print("training, batch {:<4}        {:9.1f} images/s  {:6.2f} steps/s  {:7.1f} GFLOP/s  MFU {:.2f}\n", t.batch,
              t.images_per_s, t.steps_per_s, t.gflops, t.mfu);
