@@ -20,7 +20,7 @@ ResnetBlockImpl::ResnetBlockImpl(const ResnetBlockOptions& o) : dropout_(o.dropo
 torch::Tensor ResnetBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
   auto h = conv1(torch::silu(norm1(x)));                                 // [B, out, H, W]
   h = h + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);  // + [B, out, 1, 1]
-  h = conv2(dropout(torch::silu(norm2(h)), dropout_, is_training()));
+  h = conv2(ddpm::dropout(torch::silu(norm2(h)), dropout_, is_training()));
   return (conv_shortcut ? conv_shortcut(x) : x) + h;
 }
 

@@ -4,7 +4,8 @@
 
 namespace ddpm {
 
-// LibTorch's intra-op (OpenMP) threads: `threads`, or every core when 0. OpenBLAS's own thread pool: one
+// LibTorch's intra-op (OpenMP) threads: `threads`, or every core when 0 (Debian's LibTorch starts with one
+// thread on a 2-core machine). OpenBLAS's own thread pool: one
 // thread, because LibTorch's OpenMP workers and OpenBLAS's pthreads both spin-wait after their work, and
 // on two cores each then takes the other's core (oneDNN, which runs the convolutions, uses OpenMP).
 // The heap: large blocks stay in the process (no mmap/munmap per activation tensor, so no page faults
