@@ -1,9 +1,11 @@
 // The command-line tool as a user runs it: exit codes, JSON output.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -171,4 +173,42 @@ TEST(Cli, InfoTakesShippedModelByName) {
   EXPECT_EQ(j["parameters"], 1623169);
   EXPECT_GT(j["step"].get<int64_t>(), 0);
   EXPECT_EQ(run_cli("info --model no-such-model").status, 1);
+}
+
+// `ddpm bench --quick --json` runs the whole benchmark (a smoke run, not a measurement): every figure is
+// present, finite and positive, MFU is derived from the counted FLOPs and the measured peak, and cuda on a
+// build or machine without it is one clear error.
+TEST(Cli, BenchQuickJson) {
+  auto r = run_cli("--threads 1 bench --quick --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["device"], "cpu");
+  EXPECT_EQ(j["threads"], 1);
+  EXPECT_FALSE(j["torch_version"].get<std::string>().empty());
+  const auto positive = [](const nlohmann::json& v) { return v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0; };
+  EXPECT_TRUE(positive(j["peak_gflops"])) << j["peak_gflops"];
+  EXPECT_TRUE(positive(j["peak_memory_mb"])) << j["peak_memory_mb"];
+  const auto& train = j["train"];
+  EXPECT_EQ(train["preset"], "fashion");
+  EXPECT_EQ(train["batch"], 64);
+  for (const char* key : {"images_per_s", "gflops", "mfu"}) EXPECT_TRUE(positive(train[key])) << key << " " << train[key];
+  const double flops = j["forward_flops_per_sample"].get<double>();
+  EXPECT_NEAR(train["gflops"].get<double>(), 3 * flops * 1e-9 * train["images_per_s"].get<double>(), 1e-9);
+  EXPECT_NEAR(train["mfu"].get<double>(), train["gflops"].get<double>() / j["peak_gflops"].get<double>(), 1e-12);
+  ASSERT_EQ(j["sample"].size(), 3u);
+  const std::array<int64_t, 3> batches = {1, 16, 256};
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const auto& s = j["sample"][i];
+    EXPECT_EQ(s["batch"], batches[i]);
+    for (const char* key : {"evals_per_s", "gflops", "mfu"}) EXPECT_TRUE(positive(s[key])) << key << " " << s[key];
+    EXPECT_NEAR(s["gflops"].get<double>(), flops * 1e-9 * batches[i] * s["evals_per_s"].get<double>(), 1e-9);
+  }
+}
+
+TEST(Cli, BenchOnMissingCudaIsOneLineError) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "a GPU is visible";
+  auto r = run_cli("bench --device cuda --quick", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "error: --device cuda: this LibTorch build has no CUDA, or no GPU is visible\n");
+  EXPECT_EQ(run_cli("bench --device tpu --quick").status, 1);
 }

@@ -54,7 +54,8 @@ TEST(Safetensors, RoundTripsEveryDtypeAndMetadata) {
   ASSERT_EQ(out.tensors.size(), in.tensors.size());
   EXPECT_EQ(out.metadata, in.metadata);
   for (const auto& [name, t] : in.tensors) {
-    auto it = std::find_if(out.tensors.begin(), out.tensors.end(), [&](const auto& p) { return p.first == name; });
+    const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+    auto it = std::find_if(out.tensors.begin(), out.tensors.end(), [&](const auto& p) { return p.first == wanted; });
     ASSERT_NE(it, out.tensors.end()) << name;
     EXPECT_EQ(it->second.scalar_type(), t.scalar_type()) << name;
     EXPECT_TRUE(torch::equal(it->second, t)) << name;  // bit-exact

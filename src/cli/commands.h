@@ -23,5 +23,6 @@ Subcommand add_demo(CLI::App& parent);
 Subcommand add_export(CLI::App& parent);
 Subcommand add_eval(CLI::App& parent);
 Subcommand add_classifier(CLI::App& parent);
+Subcommand add_bench(CLI::App& parent);
 
 }  // namespace ddpm::cli

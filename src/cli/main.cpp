@@ -1,23 +1,12 @@
 // `ddpm`: the command-line tool. Exit codes: 0 success, 1 runtime error, 2 usage error.
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <thread>
 #include <vector>
 
 #include "cli/commands.h"
-
-namespace {
-
-// Debian's LibTorch starts with one intra-op thread on a 2-core machine; use every core unless told.
-void set_threads(int requested) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(requested > 0 ? requested : cores);
-}
-
-}  // namespace
+#include "training/cpu_runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};
@@ -29,7 +18,7 @@ int main(int argc, char** argv) {
   using namespace ddpm::cli;
   const std::vector<Subcommand> commands = {add_schedule(app), add_info(app), add_train(app), add_sample(app),
                                             add_gmm(app), add_demo(app), add_export(app),
-                                            add_eval(app), add_classifier(app)};
+                                            add_eval(app), add_classifier(app), add_bench(app)};
 
   try {
     app.parse(argc, argv);
@@ -42,7 +31,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  set_threads(threads);
+  ddpm::configure_cpu_runtime(threads);  // threads (default: every core), OpenBLAS, heap
   try {
     for (const auto& command : commands)
       if (command.app->parsed()) command.run();

@@ -5,7 +5,6 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/types.h>
@@ -33,7 +32,7 @@ class ResnetBlockImpl : public torch::nn::Module {
   torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
   torch::nn::Linear time_emb_proj{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  double dropout_;  // probability (models/dropout.h)
 };
 TORCH_MODULE(ResnetBlock);
 

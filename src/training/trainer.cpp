@@ -7,8 +7,6 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "core/forward_process.h"
-#include "core/losses.h"
 #include "core/random.h"
 #include "data/data_spec.h"
 #include "data/prefetcher.h"
@@ -17,6 +15,8 @@
 #include "models/model_file.h"
 #include "samplers/sampler.h"
 #include "training/checkpoint.h"
+#include "training/device.h"
+#include "training/gradient_step.h"
 #include "training/model_choice.h"
 #include "training/optimizer_state.h"
 #include "training/progress.h"
@@ -32,18 +32,6 @@ constexpr int kStateFormat = 1;
 constexpr const char* kRngPrefix = "rng.";
 constexpr int64_t kGridImages = 36;
 
-torch::Device parse_device(const std::string& name) {
-  torch::Device device(torch::kCPU);
-  try {
-    device = torch::Device(name);
-  } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("unknown device '{}' (use cpu or cuda)", name));
-  }
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("--device cuda: this LibTorch build has no CUDA, or no GPU is visible");
-  return device;
-}
-
 // In a group, `cuda` without an index means this machine's GPU number LOCAL_RANK.
 torch::Device device_for_rank(const std::string& name, const std::optional<DataParallel>& parallel) {
   auto device = parse_device(name);
@@ -55,6 +43,19 @@ torch::Device device_for_rank(const std::string& name, const std::optional<DataP
 std::shared_ptr<DistributedGroup> join_group(const std::optional<DataParallel>& parallel, const torch::Device& device) {
   if (!parallel) return nullptr;
   return DistributedGroup::join(parallel->env, device, parallel->timeout);
+}
+
+// The step's statistics as one tensor: [loss, loss sum by quarter of the t range (4), example count by
+// quarter (4)], so that a data-parallel group averages them with the gradients (equal slices: the mean of
+// the ranks' means is the global mean).
+torch::Tensor step_summary(const GradientStep& grad, int64_t T) {
+  auto summary = torch::zeros({9}, torch::kFloat64);
+  summary[0] = grad.loss;
+  auto quarter = torch::div(grad.t.to(torch::kCPU) * 4, T, "floor");  // integer t: 0..3
+  auto losses = grad.per_example.detach().to(torch::kCPU, torch::kFloat64);
+  summary.slice(0, 1, 5).index_add_(0, quarter, losses);
+  summary.slice(0, 5, 9).index_add_(0, quarter, torch::ones_like(losses));
+  return summary;
 }
 
 // Dropout draws from the device's default generator, which LibTorch does not let us replace; its state is
@@ -238,34 +239,20 @@ StepStats Trainer::train_step() {
   auto batch = prefetcher_->next();
   batches_.set_state(batch.next);  // the position a checkpoint resumes from: right after this batch
   auto x0 = batch.x.to(device_);
-  const int64_t B = x0.size(0), offset = rank() * B;
-  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52. Every rank draws t and ε
-  // for the whole global batch and keeps its slice: N ranks train on exactly the t and ε one process would.
-  auto global_shape = x0.sizes().vec();
-  global_shape[0] = config_.batch;
-  auto t = torch::randint(0, schedule_.T, {config_.batch}, gen_, torch::TensorOptions().dtype(torch::kLong).device(device_))
-               .slice(0, offset, offset + B);
-  auto eps = torch::randn(global_shape, gen_, x0.options()).slice(0, offset, offset + B);
-  auto xt = q_sample(schedule_, x0, t, eps);
+  GradientOptions options;
+  options.grad_clip = config_.grad_clip;
+  options.global_batch = config_.batch;
+  options.offset = rank() * x0.size(0);
+  if (loss_hook) options.loss_hook = [this](const torch::Tensor& loss) { return loss_hook(loss, step_ + 1); };
+  torch::Tensor summary;
+  options.before_clip = [&](const GradientStep& grad) {
+    summary = step_summary(grad, schedule_.T);
+    if (group_) average_across_ranks(summary);
+  };
   if (group_) reseed_dropout();
-  net_->train();
-  auto per_example = l_simple_per_example(eps, net_->forward(xt, t));
-  auto loss = per_example.mean();
-  if (loss_hook) loss = loss_hook(loss, step_ + 1);
-
-  optimizer_->zero_grad();
-  loss.backward();
-  // The step's summary: [loss, loss sum by quarter of the t range (4), example count by quarter (4)];
-  // averaged over ranks with the gradients (equal slices: the mean of the means is the global mean).
-  auto summary = torch::zeros({9}, torch::kFloat64);
-  summary[0] = loss.item<double>();
-  auto quarter = torch::div(t.to(torch::kCPU) * 4, schedule_.T, "floor");  // integer t: 0..3
-  auto losses = per_example.detach().to(torch::kCPU, torch::kFloat64);
-  summary.slice(0, 1, 5).index_add_(0, quarter, losses);
-  summary.slice(0, 5, 9).index_add_(0, quarter, torch::ones_like(losses));
-  if (group_) average_across_ranks(summary);
+  const auto grad = compute_gradient(*net_, *optimizer_, schedule_, x0, gen_, options);
   stats.loss = summary[0].item<double>();
-  stats.grad_norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
+  stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
   stats.batch = config_.batch;
   apply_lr();

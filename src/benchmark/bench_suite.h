@@ -1,0 +1,59 @@
+// `ddpm bench`: the whole benchmark in one run, in the paper's units and as a fraction of the measured
+// hardware peak (MFU = achieved GFLOP/s / matrix-product peak GFLOP/s). FLOPs come from the architecture
+// (forward_flops_per_sample); a training step counts 3× the forward (forward, and backward's two products).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "benchmark/matmul_peak.h"
+#include "benchmark/op_profile.h"
+
+namespace ddpm {
+
+struct BenchOptions {
+  std::string device = "cpu";
+  std::string preset;          // "" = fashion on CPU, cifar10 on CUDA (the sizes)
+  int64_t train_batch = 0;     // 0 = 64 on CPU, 128 on CUDA
+  std::vector<int64_t> sample_batches = {1, 16, 256};
+  bool quick = false;          // fewer repeats: a smoke test of the whole run, not a measurement
+  bool profile = false;        // also the operators of one training step and of sampling at each batch
+};
+
+struct TrainFigures {
+  std::string preset;
+  int64_t batch = 0;
+  double images_per_s = 0, steps_per_s = 0, gflops = 0, mfu = 0;
+  std::vector<OpTime> profile;
+};
+
+struct SampleFigures {
+  int64_t batch = 0;
+  double evals_per_s = 0;  // network evaluations of the whole batch per second
+  double latency_ms = 0;   // 1000 / evals_per_s: one reverse step
+  double gflops = 0, mfu = 0;
+  std::vector<OpTime> profile;  // per evaluation
+};
+
+struct BenchReport {
+  std::string device, torch_version;
+  int threads = 0;
+  int64_t parameters = 0, forward_flops_per_sample = 0;
+  MatmulPeak peak;
+  double peak_gflops = 0;  // peak.gflops()
+  TrainFigures train;
+  std::vector<SampleFigures> sample;
+  double peak_memory_mb = 0;
+  double seconds = 0;  // wall time of the whole benchmark
+};
+
+// Throws std::invalid_argument for an unknown device or preset, or cuda without CUDA.
+BenchReport run_bench(const BenchOptions& options);
+
+void to_json(nlohmann::json& j, const BenchReport& r);
+void to_json(nlohmann::json& j, const OpTime& op);
+
+}  // namespace ddpm

@@ -1,0 +1,38 @@
+// Sampling throughput (see sample_throughput.h).
+#include "benchmark/sample_throughput.h"
+
+#include <stdexcept>
+
+#include "benchmark/timing.h"
+#include "core/random.h"
+#include "samplers/sampler.h"
+#include "training/generate.h"
+#include "training/network_predictor.h"
+#include "training/train_config.h"
+
+namespace ddpm {
+
+double sampling_evals_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
+                                 int64_t evals_per_repeat, std::vector<OpTime>* profile) {
+  torch::manual_seed(0);
+  auto net = build_model(model);
+  net->to(device);
+  const auto predictor = network_predictor(*net);
+  const auto schedule = make_schedule(TrainConfig{}.schedule);
+  SamplerSpec spec;
+  spec.steps = evals_per_repeat;
+  spec.clip_x0 = model.arch == "unet";
+  const int64_t evals = sampler_evaluations(spec, schedule.T);
+  auto gen = make_generator(0, device);
+  auto shape = sample_shape(model);
+  shape.insert(shape.begin(), batch);
+  const auto x_T = torch::randn(shape, gen, torch::TensorOptions().device(device));
+  auto draw = [&] { return run_sampler(schedule, predictor, x_T, gen, spec); };
+  if (!torch::isfinite(draw()).all().item<bool>())
+    throw std::runtime_error(fmt::format("sampling benchmark: non-finite samples at batch {}", batch));
+  const double seconds = best_seconds_per_call([&] { draw(); }, device, repeats, 1);
+  if (profile) *profile = profile_ops([&] { draw(); }, static_cast<double>(evals));
+  return static_cast<double>(evals) / seconds;
+}
+
+}  // namespace ddpm

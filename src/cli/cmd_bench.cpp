@@ -1,0 +1,71 @@
+// `ddpm bench`: the benchmark of issue 7 (peak, training and sampling throughput, MFU, memory); prints a
+// table or one JSON object, and with --profile the operators where the time goes.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include "benchmark/bench_suite.h"
+#include "cli/commands.h"
+#include "models/model_config.h"
+
+namespace ddpm::cli {
+namespace {
+
+struct BenchFlags {
+  BenchOptions options;
+  bool json = false;
+  int top = 12;
+};
+
+void print_profile(const std::string& title, const std::vector<OpTime>& ops, int top) {
+  fmt::print("\n{}\n  {:<44} {:>9} {:>10} {:>10}\n", title, "operator", "calls", "self ms", "total ms");
+  for (size_t i = 0; i < ops.size() && i < static_cast<size_t>(top); ++i)
+    fmt::print("  {:<44} {:>9.1f} {:>10.2f} {:>10.2f}\n", ops[i].name, ops[i].calls, ops[i].self_ms, ops[i].total_ms);
+}
+
+void print_report(const BenchReport& r, int top) {
+  fmt::print("ddpm bench: device {}, {} threads, LibTorch {}\n", r.device, r.threads, r.torch_version);
+  fmt::print("model {}: {} parameters, {:.3f} GFLOP forward per sample\n", r.train.preset, r.parameters,
+             static_cast<double>(r.forward_flops_per_sample) * 1e-9);
+  fmt::print("matrix-product peak         {:9.1f} GFLOP/s  (torch::mm {:.1f}, 1x1 convolution {:.1f})\n", r.peak_gflops,
+             r.peak.mm_gflops, r.peak.conv1x1_gflops);
+  const auto& t = r.train;
+  fmt::print("training, batch {:<4}        {:9.1f} images/s  {:6.2f} steps/s  {:7.1f} GFLOP/s  MFU {:.2f}\n", t.batch,
+             t.images_per_s, t.steps_per_s, t.gflops, t.mfu);
+  for (const auto& s : r.sample)
+    fmt::print("sampling, batch {:<4}        {:9.2f} evals/s  {:8.2f} ms/step {:7.1f} GFLOP/s  MFU {:.2f}\n", s.batch,
+               s.evals_per_s, s.latency_ms, s.gflops, s.mfu);
+  fmt::print("peak memory                 {:9.0f} MB\n", r.peak_memory_mb);
+  fmt::print("benchmark time              {:9.1f} s\n", r.seconds);
+  if (!t.profile.empty()) print_profile(fmt::format("profile: one training step, batch {}", t.batch), t.profile, top);
+  for (const auto& s : r.sample)
+    if (!s.profile.empty()) print_profile(fmt::format("profile: one sampling evaluation, batch {}", s.batch), s.profile, top);
+}
+
+}  // namespace
+
+Subcommand add_bench(CLI::App& parent) {
+  auto* app = parent.add_subcommand("bench", "throughput and MFU: matrix-product peak, training, sampling, memory");
+  auto f = std::make_shared<BenchFlags>();
+  auto& o = f->options;
+  app->add_option("--device", o.device, "cpu or cuda")->capture_default_str();
+  app->add_option("--preset", o.preset, "network (default: fashion on cpu, cifar10 on cuda)")
+      ->check(CLI::IsMember(preset_names()));
+  app->add_option("--batch", o.train_batch, "training batch (default: 64 on cpu, 128 on cuda)")->check(CLI::PositiveNumber);
+  app->add_flag("--json", f->json, "print one JSON object");
+  app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little");
+  app->add_flag("--profile", o.profile, "also LibTorch's profile of a training step and of sampling at each batch");
+  app->add_option("--top", f->top, "operators listed per profile (text output)")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  return {app, [f] {
+            const auto report = run_bench(f->options);
+            if (f->json)
+              std::cout << nlohmann::json(report).dump() << "\n";
+            else
+              print_report(report, f->top);
+          }};
+}
+
+}  // namespace ddpm::cli

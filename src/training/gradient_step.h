@@ -1,0 +1,45 @@
+// The gradient half of one step of Algorithm 1 (seed 003), shared by the Trainer and `ddpm bench` so that
+// the benchmark times exactly the code that trains: t ~ Uniform({1..T}), ε ~ N(0, I), x_t by eq. 52,
+// L_simple, backward, (in a data-parallel group) the gradients averaged across ranks, gradient clipping.
+// The caller then applies (or, for a non-finite step, skips) the optimizer step.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/optim/optimizer.h>
+#include <torch/types.h>
+
+#include <functional>
+
+#include "core/schedule.h"
+#include "models/noise_net.h"
+
+namespace ddpm {
+
+struct GradientStep {
+  torch::Tensor t;            // int64 [B], the drawn step indices (0-based)
+  torch::Tensor per_example;  // [B], L_simple of each example (part of the autograd graph; detach to keep)
+  double loss = 0.0;          // mean of per_example (or what the hook replaced it with)
+  double grad_norm = 0.0;     // global gradient norm before clipping to grad_clip
+};
+
+// May replace the loss before backward (fault injection in tests).
+using LossHook = std::function<torch::Tensor(const torch::Tensor& loss)>;
+
+struct GradientOptions {
+  double grad_clip = 1.0;
+  // x0 is rows [offset, offset + B) of a global batch of global_batch rows (0: x0 is the whole batch). t and
+  // ε are drawn for the whole global batch and sliced, so N ranks train on exactly the t and ε one process
+  // would with the whole batch.
+  int64_t global_batch = 0;
+  int64_t offset = 0;
+  LossHook loss_hook;
+  // Called after backward, before clipping: a data-parallel group averages the gradients here.
+  std::function<void(const GradientStep&)> before_clip;
+};
+
+// Puts `net` in training mode, draws t and ε from `gen`, computes L_simple on x0 [B, ...], zeroes the
+// optimizer's gradients, back-propagates and clips the gradient norm to options.grad_clip.
+GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimizer, const Schedule& schedule,
+                              const torch::Tensor& x0, at::Generator& gen, const GradientOptions& options);
+
+}  // namespace ddpm
