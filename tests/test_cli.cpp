@@ -12,28 +12,8 @@
 #include <cstdio>
 #include <string>
 
-namespace {
+#include "cli_runner.h"
 
-struct Result {
-  int status;
-  std::string out;
-};
-
-// Runs `ddpm ARGS` with stdout captured (stderr merged when asked).
-Result run_cli(const std::string& args, bool merge_stderr = false) {
-  std::string cmd = std::string(DDPM_CLI_PATH) + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  Result r{-1, ""};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t got;
-  while ((got = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), got);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-}  // namespace
 
 TEST(Cli, HelpListsSubcommands) {
   auto r = run_cli("--help");

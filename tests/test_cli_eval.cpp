@@ -9,29 +9,17 @@
 #include <cstdio>
 #include <string>
 
+#include "cli_runner.h"
 #include "temp_dir.h"
 
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
-
-Result run_cli(const std::string& args, bool merge_stderr = false) {
-  std::string cmd = std::string(DDPM_CLI_PATH) + " --threads 1 " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  Result r{-1, ""};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t got;
-  while ((got = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), got);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// One thread each: these tests run beside others under ctest -j.
+CliResult run_cli_1t(const std::string& args, bool merge_stderr = false) {
+  return run_cli("--threads 1 " + args, merge_stderr);
 }
 
-void expect_one_error_line(const Result& r, const std::string& fragment) {
+void expect_one_error_line(const CliResult& r, const std::string& fragment) {
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
@@ -41,18 +29,18 @@ void expect_one_error_line(const Result& r, const std::string& fragment) {
 }  // namespace
 
 TEST(EvalCli, BadInput) {
-  EXPECT_EQ(run_cli("eval --model fashion --metric bogus").status, 2);  // unknown metric: usage error
-  EXPECT_EQ(run_cli("eval --model fashion").status, 2);                 // --metric is required
-  EXPECT_EQ(run_cli("classifier").status, 2);                           // classifier needs `train`
-  expect_one_error_line(run_cli("eval --model no-such-model --metric nll", true), "no-such-model");
-  expect_one_error_line(run_cli("eval --model fashion --metric fid --n 6000", true), "half the test set");
-  expect_one_error_line(run_cli("eval --model fashion --metric nll --data gmm:two-modes", true), "point data");
-  expect_one_error_line(run_cli("eval --model fashion --metric fid --n 8 --features /nonexistent.pt", true),
+  EXPECT_EQ(run_cli_1t("eval --model fashion --metric bogus").status, 2);  // unknown metric: usage error
+  EXPECT_EQ(run_cli_1t("eval --model fashion").status, 2);                 // --metric is required
+  EXPECT_EQ(run_cli_1t("classifier").status, 2);                           // classifier needs `train`
+  expect_one_error_line(run_cli_1t("eval --model no-such-model --metric nll", true), "no-such-model");
+  expect_one_error_line(run_cli_1t("eval --model fashion --metric fid --n 6000", true), "half the test set");
+  expect_one_error_line(run_cli_1t("eval --model fashion --metric nll --data gmm:two-modes", true), "point data");
+  expect_one_error_line(run_cli_1t("eval --model fashion --metric fid --n 8 --features /nonexistent.pt", true),
                         "/nonexistent.pt");
 }
 
 TEST(EvalCli, NllJsonAddsUp) {
-  auto r = run_cli("eval --model fashion --metric nll --n 3 --timesteps 2 --bands 1 --json");
+  auto r = run_cli_1t("eval --model fashion --metric nll --n 3 --timesteps 2 --bands 1 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["n"], 3);
@@ -70,7 +58,7 @@ TEST(EvalCli, NllJsonAddsUp) {
 }
 
 TEST(EvalCli, FidJsonWithReferences) {
-  auto r = run_cli("eval --model fashion --metric fid --n 12 --steps 2 --json");
+  auto r = run_cli_1t("eval --model fashion --metric fid --n 12 --steps 2 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["n_samples"], 12);
@@ -90,7 +78,7 @@ TEST(EvalCli, FidWithATorchScriptFeatureNetwork) {
   torch::jit::Module module("pixels");
   module.define("def forward(self, x):\n  return x.flatten(1)\n");
   module.save(dir.file("pixels.pt"));
-  auto r = run_cli("eval --model fashion --metric fid --n 10 --steps 2 --json --features " + dir.file("pixels.pt"));
+  auto r = run_cli_1t("eval --model fashion --metric fid --n 10 --steps 2 --json --features " + dir.file("pixels.pt"));
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_NE(j["features"].get<std::string>().find("pixels.pt"), std::string::npos);
