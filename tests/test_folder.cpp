@@ -141,6 +141,12 @@ TEST(Folder, JpegHuffmanTableOverflowIsRefused) {
   jpeg.push_back(200);
   jpeg.push_back(100);  // 300 codes
   ddpm_test::write_raw(dir + "/bad.jpg", jpeg);
+  // The second finding: a table whose counts are cut by the end of the file (stb reads zeros there).
+  std::vector<uint8_t> cut = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0xA2, 0x00};
+  for (int k = 0; k < 16; ++k) cut.push_back(0);  // a first table with no codes
+  for (uint8_t b : {0x10, 0x00, 0x02, 0x01, 0x03, 0x03, 0xB3, 0xB4}) cut.push_back(b);  // 368 codes, then EOF
+  ddpm_test::write_raw(dir + "/cut.jpg", cut);
+  EXPECT_THROW(ddpm::read_image(dir + "/cut.jpg", 3), std::runtime_error);
   for (auto read : {+[](const std::string& p) { ddpm::read_image_info(p); },
                     +[](const std::string& p) { ddpm::read_image(p, 3); }}) {
     try {

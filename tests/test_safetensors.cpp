@@ -107,6 +107,13 @@ TEST(SafetensorsReader, RejectsHeaderBeyondTheFile) { expect_rejected(le64(1000)
 
 TEST(SafetensorsReader, RejectsBadJson) { expect_rejected(file(R"({"a": {"dtype": )", ""), "not valid JSON"); }
 
+// Regression (fuzz/fuzz_safetensors): a number beyond double's range made the JSON parser throw
+// out_of_range, which escaped as a bare JSON exception without the file's name.
+TEST(SafetensorsReader, RejectsNumberOverflowInJson) {
+  expect_rejected(file(R"({"a":{"dtype":"F32","shape":[922337203685477E818,4],"data_offsets":[1,0]}})", ""),
+                  "not valid JSON");
+}
+
 TEST(SafetensorsReader, RejectsNonObjectHeader) { expect_rejected(file("[1, 2]", ""), "must be an object"); }
 
 TEST(SafetensorsReader, RejectsInvalidUtf8) {

@@ -36,9 +36,9 @@ void check_jpeg_huffman_tables(const std::string& bytes, const std::string& path
     const size_t length = (size_t{p[i + 2]} << 8) | p[i + 3];
     const size_t end = std::min(n, i + 2 + length);
     if (marker == 0xC4)
-      for (size_t t = i + 4; t + 17 <= end;) {
+      for (size_t t = i + 4; t < end;) {
         size_t codes = 0;
-        for (int k = 1; k <= 16; ++k) codes += p[t + k];
+        for (size_t k = 1; k <= 16 && t + k < n; ++k) codes += p[t + k];  // stb reads zeros past the end
         if (codes > 256)
           throw std::runtime_error(fmt::format("{}: corrupt JPEG (a Huffman table declares {} codes, at most 256)", path, codes));
         t += 17 + codes;
