@@ -75,13 +75,8 @@ torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) { return fc_logits
 
 void save_classifier(const std::string& path, const ClassifierImpl& net,
                      const std::map<std::string, std::string>& extra_metadata) {
-  SafetensorsContent content;
-  for (auto& [name, tensor] : state_dict_tensors(net)) content.tensors.emplace_back(name, tensor.to(torch::kFloat32));
-  content.metadata = {{"format", "pt"}, {kClassifierConfigKey, config_json(net.config()).dump()}};
-  for (const auto& [key, value] : extra_metadata)
-    if (!content.metadata.emplace(key, value).second)
-      throw std::invalid_argument(fmt::format("save_classifier: metadata key \"{}\" is reserved", key));
-  write_safetensors(path, content);
+  save_module_file(path, net, kClassifierConfigKey, config_json(net.config()).dump(), extra_metadata,
+                   "save_classifier");
 }
 
 LoadedClassifier load_classifier(const std::string& path) {

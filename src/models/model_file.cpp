@@ -36,15 +36,21 @@ void load_weights_into(torch::nn::Module& module, const SafetensorsContent& cont
       throw std::runtime_error(fmt::format("{}: unexpected tensor \"{}\" that the model does not have", source_name, name));
 }
 
-void save_model(const std::string& path, const NoiseNetImpl& net, const ModelConfig& config,
-                const std::map<std::string, std::string>& extra_metadata) {
+void save_module_file(const std::string& path, const torch::nn::Module& module, const std::string& config_key,
+                      const std::string& config_json, const std::map<std::string, std::string>& extra_metadata,
+                      const std::string& writer) {
   SafetensorsContent content;
-  for (auto& [name, tensor] : state_dict_tensors(net)) content.tensors.emplace_back(name, tensor.to(torch::kFloat32));
-  content.metadata = {{"format", "pt"}, {kModelConfigKey, nlohmann::json(config).dump()}};
+  for (auto& [name, tensor] : state_dict_tensors(module)) content.tensors.emplace_back(name, tensor.to(torch::kFloat32));
+  content.metadata = {{"format", "pt"}, {config_key, config_json}};
   for (const auto& [key, value] : extra_metadata)
     if (!content.metadata.emplace(key, value).second)
-      throw std::invalid_argument(fmt::format("save_model: metadata key \"{}\" is reserved", key));
+      throw std::invalid_argument(fmt::format("{}: metadata key \"{}\" is reserved", writer, key));
   write_safetensors(path, content);
+}
+
+void save_model(const std::string& path, const NoiseNetImpl& net, const ModelConfig& config,
+                const std::map<std::string, std::string>& extra_metadata) {
+  save_module_file(path, net, kModelConfigKey, nlohmann::json(config).dump(), extra_metadata, "save_model");
 }
 
 LoadedModel load_model(const std::string& path) {

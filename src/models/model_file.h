@@ -26,6 +26,13 @@ std::vector<std::pair<std::string, torch::Tensor>> state_dict_tensors(const torc
 // std::runtime_error names the offending tensor.
 void load_weights_into(torch::nn::Module& module, const SafetensorsContent& content, const std::string& source_name);
 
+// Writes `module`'s weights as float32 plus metadata {"format": "pt", config_key: config_json} and
+// `extra_metadata` (which may not reuse those keys; `writer` names the caller in that error). Atomic: an
+// existing file is replaced whole or kept. Shared by every ddpm network file (models, the classifier).
+void save_module_file(const std::string& path, const torch::nn::Module& module, const std::string& config_key,
+                      const std::string& config_json, const std::map<std::string, std::string>& extra_metadata,
+                      const std::string& writer);
+
 // Writes the weights as float32 plus metadata {"format": "pt", kModelConfigKey: config JSON} and
 // `extra_metadata` (which may not reuse those keys). Atomic: an existing file is replaced whole or kept.
 void save_model(const std::string& path, const NoiseNetImpl& net, const ModelConfig& config,
