@@ -285,6 +285,43 @@ TEST(Trainer, ResumeErrors) {
   EXPECT_THROW(Trainer::create(points_config(csv, 5), run), std::invalid_argument);
 }
 
+// --init: a new run starts from a trained model's weights (network and EMA alike), takes its network
+// and schedule, and records where they came from; weights for another sample shape are refused.
+TEST(Trainer, InitStartsFromTheGivenWeights) {
+  const auto csv = write_points("init");
+  const auto source = fresh_dir("init_source");
+  auto first = Trainer::create(points_config(csv, 20), source);
+  train_steps(*first, 20);
+  first->save_checkpoint();
+  const auto trained = load_trained_model(source);
+
+  auto config = points_config(csv, 40);
+  config.preset.clear();
+  config.model.mlp.hidden = 7;  // replaced by the network stored with the weights
+  config.schedule.timesteps = 50;
+  config.init = source;
+  const auto dir = fresh_dir("init_target");
+  auto second = Trainer::create(config, dir, /*choose_model=*/false);
+  EXPECT_EQ(second->config().model.mlp.hidden, trained.config.mlp.hidden);
+  EXPECT_EQ(second->config().schedule.timesteps, 1000);
+  EXPECT_EQ(second->config().init, trained.path);
+  expect_identical(second->ema_model(), *trained.net);
+  auto start = load_trained_model(dir, /*raw=*/true);  // the network being trained, as of step 0
+  expect_identical(*start.net, *trained.net);
+  // A random initialisation of the same network differs, so the comparisons above can fail.
+  config.init.clear();
+  config.model = trained.config;
+  auto fresh = Trainer::create(config, fresh_dir("init_none"), false);
+  EXPECT_FALSE(torch::equal(fresh->ema_model().parameters()[0], trained.net->parameters()[0]));
+
+  // Weights for 8x8 images cannot start a run on 2-D points.
+  auto unet = tiny_unet_config(write_idx_images("init_unet"), 1);
+  const auto unet_dir = fresh_dir("init_unet");
+  Trainer::create(unet, unet_dir, false);
+  config.init = unet_dir;
+  EXPECT_THROW(Trainer::create(config, fresh_dir("init_mismatch")), std::invalid_argument);
+}
+
 TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
   const auto csv = write_points("ckpt");
   const auto dir = fresh_dir("ckpt");

@@ -54,8 +54,12 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--data", c.data, data_help)->capture_default_str();
   app->add_option("--out", f->out, "run folder to create (checkpoints, samples/, metrics.jsonl)");
   auto* resume = app->add_option("--resume", f->resume, "continue the run in this folder from its latest checkpoint");
-  app->add_option("--preset", c.preset, "network preset (default: chosen from the data's shape)")
-      ->check(CLI::IsMember(preset_names()));
+  auto* preset = app->add_option("--preset", c.preset, "network preset (default: chosen from the data's shape)")
+                     ->check(CLI::IsMember(preset_names()));
+  auto* init = app->add_option("--init", c.init,
+                  "start from these weights instead of a random initialisation (fine-tuning): a model file, run "
+                  "folder or shipped name; the network and schedule are the ones stored with them")
+      ->excludes(preset);
   f->steps = app->add_option("--steps", c.steps, "total training steps (with --resume: the new total)")
                  ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--batch", c.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
@@ -76,8 +80,9 @@ Subcommand add_train(CLI::App& parent) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--schedule", c.schedule.kind, "variance schedule")->capture_default_str()
-      ->check(CLI::IsMember(schedule_kinds()));
-  app->add_option("--timesteps,-T", c.schedule.timesteps, "diffusion steps T")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(CLI::IsMember(schedule_kinds()))->excludes(init);
+  app->add_option("--timesteps,-T", c.schedule.timesteps, "diffusion steps T")->capture_default_str()
+      ->check(CLI::PositiveNumber)->excludes(init);
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(CLI::PositiveNumber);
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();

@@ -28,6 +28,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"random_flip", c.random_flip},
        {"image_size", c.image_size},
        {"preset", c.preset},
+       {"init", c.init},
        {"model", c.model},
        {"schedule", c.schedule},
        {"steps", c.steps},
@@ -51,6 +52,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   j.at("random_flip").get_to(c.random_flip);
   c.image_size = json_integer<int64_t>(j.at("image_size"), "config: image_size");
   j.at("preset").get_to(c.preset);
+  c.init = j.value("init", std::string());  // absent in runs made before --init existed
   j.at("model").get_to(c.model);
   j.at("schedule").get_to(c.schedule);
   c.steps = json_integer<int64_t>(j.at("steps"), "config: steps");

@@ -17,6 +17,7 @@ struct TrainConfig {
   bool random_flip = false;            // Ho et al. flip CIFAR-10 horizontally
   int64_t image_size = 0;              // folder: data only
   std::string preset;                  // model preset the config came from ("" = custom)
+  std::string init;                    // weights file the run started from ("" = random initialisation)
   ModelConfig model;
   ScheduleConfig schedule;
   int64_t steps = 10000;               // total optimiser steps

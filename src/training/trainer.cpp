@@ -16,6 +16,7 @@
 #include "samplers/sampler.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
+#include "training/generate.h"
 #include "training/gradient_step.h"
 #include "training/model_choice.h"
 #include "training/optimizer_state.h"
@@ -106,6 +107,10 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
   if (config_.batch > data_.size())
     throw std::invalid_argument(fmt::format("batch {} is larger than the data set ({} examples)", config_.batch, data_.size()));
   if (choose_model) config_.model = model_for_data(config_.preset, data_.sample_shape(), &config_.preset);
+  if (sample_shape(config_.model) != data_.sample_shape())
+    throw std::invalid_argument(fmt::format("the network takes samples of shape [{}], the data's are [{}]",
+                                            fmt::join(sample_shape(config_.model), ", "),
+                                            fmt::join(data_.sample_shape(), ", ")));
   // The same seed gives the same initial weights (LibTorch initialises from the default generator), on
   // every rank of a group too.
   torch::manual_seed(config_.seed);
@@ -131,7 +136,20 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
   if (writer) fs::create_directories(run_dir);
-  std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, choose_model, parallel));
+  std::optional<TrainedModel> init;
+  TrainConfig effective = config;
+  if (!config.init.empty()) {
+    init = load_trained_model(config.init);
+    effective.init = init->path;
+    effective.model = init->config;
+    effective.schedule = init->schedule;
+    choose_model = false;
+  }
+  std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
+  if (init) {
+    copy_weights(*trainer->net_, *init->net);
+    copy_weights(*trainer->ema_net_, *init->net);
+  }
   if (writer) {
     trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
     write_file_atomically((fs::path(run_dir) / "config.json").string(), nlohmann::json(trainer->config_).dump(2) + "\n");

@@ -41,6 +41,9 @@ class Trainer {
   // A new run in `run_dir` (created; it must not already hold a run). The network comes from
   // config.preset fitted to the data's shape (model_for_data); config.model is replaced.
   // With choose_model = false, config.model is used as given (it must fit the data).
+  // With config.init set (a model file, run folder or shipped name), the network and the schedule are
+  // the ones stored with those weights, and training starts from them instead of a random initialisation
+  // (fine-tuning); config.init is then recorded as the resolved path.
   // With `parallel`, this process joins the data-parallel group first; config.batch is the global batch
   // (a multiple of the world size). Only rank 0 checks and writes the run folder.
   static std::unique_ptr<Trainer> create(const TrainConfig& config, const std::string& run_dir, bool choose_model = true,
