@@ -1,4 +1,4 @@
-// Fuzz target: the image-folder path (header pass, stb_image decoding, channel choice, resize and crop)
+// Fuzz target: the image-folder path (header pass, PNG/JPEG decoding, channel choice, resize and crop)
 // on a folder holding the input as its one .png file, at its own size and resized to 8x8. Each read
 // succeeds or throws std::runtime_error. The pixel cap is lowered to 2^20 so that forged headers are
 // cheap to reject; the cap logic is the same at the default 64 megapixels.

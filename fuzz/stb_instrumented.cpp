@@ -1,5 +1,3 @@
-// stb_image's and stb_image_resize's implementations compiled into the image harness (see CMakeLists.txt).
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb_image.h>
+// stb_image_resize's implementation compiled into the image harness (see CMakeLists.txt).
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #include <stb_image_resize.h>

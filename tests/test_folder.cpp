@@ -76,7 +76,7 @@ TEST(Folder, CorruptFileIsSkippedAndCounted) {
   const auto dir = scratch_dir("f");
   for (int i = 0; i < 4; ++i) write_png(dir + "/" + std::to_string(i) + ".png", torch::full({3, 5, 5}, i, torch::kUInt8));
   std::ofstream(dir + "/broken.jpg") << "definitely not a jpeg";
-  // A PNG whose header is intact but whose data is cut: passes stbi_info, fails decoding.
+  // A PNG whose header is intact but whose data is cut: passes the header pass, fails decoding.
   write_png(dir + "/cut.png", torch::randint(0, 256, {3, 5, 5}, torch::kUInt8));
   std::filesystem::resize_file(dir + "/cut.png", 50);  // 8-byte signature + 25-byte IHDR + part of IDAT
   testing::internal::CaptureStderr();
@@ -128,33 +128,6 @@ TEST(Folder, ChannelChoice) {
   o.channels = 1;
   const auto gray = read_image_folder(dir, o).images;
   ASSERT_EQ(gray.size(1), 1);
-  EXPECT_NEAR(gray[0].max().item<int>(), 0.299 * 200, 1.5);  // stb's luma weights (77/256 for red)
+  EXPECT_NEAR(gray[0].max().item<int>(), 0.299 * 200, 1.5);  // BT.601 luma (rgb_to_gray)
   EXPECT_EQ(gray[1].max().item<int>(), 7);
-}
-
-// Regression (fuzz/fuzz_image_folder): a JPEG whose Huffman table declares more than 256 codes made stb
-// write past its table; it is refused before stb decodes it, by the header pass and by the decoder.
-TEST(Folder, JpegHuffmanTableOverflowIsRefused) {
-  const auto dir = ddpm_test::scratch_dir("dht");
-  std::vector<uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};  // SOI, DHT of 17 bytes: class/id,
-  for (int k = 0; k < 14; ++k) jpeg.push_back(0);                         // then 16 code counts
-  jpeg.push_back(200);
-  jpeg.push_back(100);  // 300 codes
-  ddpm_test::write_raw(dir + "/bad.jpg", jpeg);
-  // The second finding: a table whose counts are cut by the end of the file (stb reads zeros there).
-  std::vector<uint8_t> cut = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0xA2, 0x00};
-  for (int k = 0; k < 16; ++k) cut.push_back(0);  // a first table with no codes
-  for (uint8_t b : {0x10, 0x00, 0x02, 0x01, 0x03, 0x03, 0xB3, 0xB4}) cut.push_back(b);  // 368 codes, then EOF
-  ddpm_test::write_raw(dir + "/cut.jpg", cut);
-  EXPECT_THROW(ddpm::read_image(dir + "/cut.jpg", 3), std::runtime_error);
-  for (auto read : {+[](const std::string& p) { ddpm::read_image_info(p); },
-                    +[](const std::string& p) { ddpm::read_image(p, 3); }}) {
-    try {
-      read(dir + "/bad.jpg");
-      ADD_FAILURE() << "accepted a JPEG with 300 Huffman codes";
-    } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find("Huffman table declares 300 codes"), std::string::npos) << e.what();
-    }
-  }
-  EXPECT_THROW(ddpm::read_image_folder(dir, {}), std::runtime_error);
 }

@@ -11,6 +11,7 @@
 #include "data/folder_reader.h"
 #include "data/idx_reader.h"
 #include "data/points_reader.h"
+#include "io/image_read.h"
 
 namespace ddpm {
 namespace {
@@ -129,12 +130,7 @@ Dataset adapt_images(Dataset d, const DataOptions& options) {
     throw std::invalid_argument(fmt::format("channels must be 1 or 3, got {}", options.channels));
   auto x = d.images;
   if (options.channels == 3 && x.size(1) == 1) x = x.expand({-1, 3, -1, -1}).contiguous();
-  if (options.channels == 1 && x.size(1) == 3) {
-    // ITU-R BT.601 luma, the same weights stb_image uses for its own gray conversion.
-    auto f = x.to(torch::kFloat32);
-    x = (f.select(1, 0) * 0.299 + f.select(1, 1) * 0.587 + f.select(1, 2) * 0.114)
-            .round().clamp(0, 255).to(torch::kUInt8).unsqueeze(1);
-  }
+  if (options.channels == 1 && x.size(1) == 3) x = rgb_to_gray(x, 1);
   const int64_t s = options.image_size;
   if (s > 0 && (x.size(2) != s || x.size(3) != s)) {
     auto out = torch::empty({x.size(0), x.size(1), s, s}, torch::kUInt8);
