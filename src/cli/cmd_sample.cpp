@@ -10,6 +10,7 @@
 #include "io/image_io.h"
 #include "io/safetensors.h"
 #include "samplers/sampler.h"
+#include "training/device.h"
 #include "training/generate.h"
 #include "training/trained_model.h"
 
@@ -39,7 +40,7 @@ void write_points_csv(const std::string& path, const torch::Tensor& points) {
 
 void run(SampleFlags& f) {
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
-  auto model = load_trained_model(f.model, f.raw, torch::Device(f.device));
+  auto model = load_trained_model(f.model, f.raw, parse_device(f.device));
   const bool image = model.config.arch == "unet";
   f.options.sampler.clip_x0 = image;
   const auto schedule = make_schedule(model.schedule);

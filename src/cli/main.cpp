@@ -1,7 +1,9 @@
 // `ddpm`: the command-line tool. Exit codes: 0 success, 1 runtime error, 2 usage error.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 #include <exception>
 #include <vector>
 
@@ -38,6 +40,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::Error& e) {  // a flag combination only the handler can check
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
+  } catch (const c10::Error& e) {  // LibTorch's own: its message on one line, without the C++ backtrace
+    std::string message = e.what_without_backtrace();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
