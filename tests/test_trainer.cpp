@@ -245,6 +245,28 @@ TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
 
 // Regression (fuzz/fuzz_config): a float where an integer belongs (1e300) was cast with undefined
 // behaviour; configs and model configs now refuse it with an error naming the field.
+// Ho et al.'s warmup and EMA horizon are cut to 5% and 10% of a short run; a long run, or a value the
+// user set, is left alone and no note is printed.
+TEST(TrainConfig, ShortRunScaling) {
+  TrainConfig c;
+  c.steps = 2000;
+  EXPECT_EQ(scale_for_short_run(c, false, false), "warmup 5000 -> 100 steps (5% of the run); "
+                                                  "EMA decay 0.9999 -> 0.995000 (horizon 10% of the run); ");
+  EXPECT_EQ(c.warmup, 100);
+  EXPECT_DOUBLE_EQ(c.ema_decay, 0.995);
+  for (int64_t steps : {100000, 800000}) {  // 100,000: a horizon of exactly 10% (up to rounding)
+    TrainConfig d;
+    d.steps = steps;
+    EXPECT_EQ(scale_for_short_run(d, false, false), "") << steps;
+    EXPECT_EQ(d.ema_decay, 0.9999);
+    EXPECT_EQ(d.warmup, 5000);
+  }
+  TrainConfig given;
+  given.steps = 2000;
+  EXPECT_EQ(scale_for_short_run(given, true, true), "");
+  EXPECT_EQ(given.warmup, 5000);
+}
+
 TEST(TrainConfigJson, FloatForAnIntegerFieldIsAnError) {
   nlohmann::json config = TrainConfig{};
   config["steps"] = 1e300;

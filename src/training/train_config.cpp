@@ -80,7 +80,8 @@ std::string scale_for_short_run(TrainConfig& c, bool warmup_given, bool ema_give
   }
   const double horizon = 1.0 / (1.0 - c.ema_decay);
   const double max_horizon = std::max(10.0, c.steps / 10.0);
-  if (!ema_given && horizon > max_horizon) {
+  // With a tolerance: 1/(1 - 0.9999) is 10000.0000000011 in doubles, which is not a longer horizon.
+  if (!ema_given && horizon > max_horizon * (1 + 1e-9)) {
     const double decay = 1.0 - 1.0 / max_horizon;
     note += fmt::format("EMA decay {} -> {:.6f} (horizon 10% of the run); ", c.ema_decay, decay);
     c.ema_decay = decay;
