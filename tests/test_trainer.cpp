@@ -243,8 +243,6 @@ TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
   EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
 }
 
-// Regression (fuzz/fuzz_config): a float where an integer belongs (1e300) was cast with undefined
-// behaviour; configs and model configs now refuse it with an error naming the field.
 // Ho et al.'s warmup and EMA horizon are cut to 5% and 10% of a short run; a long run, or a value the
 // user set, is left alone and no note is printed.
 TEST(TrainConfig, ShortRunScaling) {
@@ -267,6 +265,8 @@ TEST(TrainConfig, ShortRunScaling) {
   EXPECT_EQ(given.warmup, 5000);
 }
 
+// Regression (fuzz/fuzz_config): a float where an integer belongs (1e300) was cast with undefined
+// behaviour; configs and model configs now refuse it with an error naming the field.
 TEST(TrainConfigJson, FloatForAnIntegerFieldIsAnError) {
   nlohmann::json config = TrainConfig{};
   config["steps"] = 1e300;
@@ -330,6 +330,10 @@ TEST(Trainer, InitStartsFromTheGivenWeights) {
   expect_identical(second->ema_model(), *trained.net);
   auto start = load_trained_model(dir, /*raw=*/true);  // the network being trained, as of step 0
   expect_identical(*start.net, *trained.net);
+  // The run stands on its own: resuming it never reads the weights it started from again.
+  second.reset();
+  fs::remove_all(source);
+  EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
   // A random initialisation of the same network differs, so the comparisons above can fail.
   config.init.clear();
   config.model = trained.config;
@@ -341,7 +345,13 @@ TEST(Trainer, InitStartsFromTheGivenWeights) {
   const auto unet_dir = fresh_dir("init_unet");
   Trainer::create(unet, unet_dir, false);
   config.init = unet_dir;
-  EXPECT_THROW(Trainer::create(config, fresh_dir("init_mismatch")), std::invalid_argument);
+  try {
+    Trainer::create(config, fresh_dir("init_mismatch"));
+    ADD_FAILURE() << "started a run on points from a U-Net's weights";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("the network takes samples of shape [1, 8, 8], the data's are [2]"),
+              std::string::npos) << e.what();
+  }
 }
 
 TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {

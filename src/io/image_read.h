@@ -21,7 +21,8 @@ struct ImageInfo {
 ImageInfo read_image_info(const std::string& path, int64_t max_pixels = kMaxImagePixels);
 
 // Decodes to uint8 [channels, H, W] with channels 1 (luminance, rgb_to_gray) or 3 (RGB); alpha is dropped,
-// 16-bit samples keep their high byte. Throws naming the file on any decoding error or warning.
+// 16-bit samples keep their high byte, CMYK JPEGs become RGB. Throws naming the file on a decoding error
+// or a file that ends before its data.
 torch::Tensor read_image(const std::string& path, int64_t channels, int64_t max_pixels = kMaxImagePixels);
 
 // uint8 RGB to uint8 luminance with ITU-R BT.601 weights (0.299, 0.587, 0.114), rounded; the channel

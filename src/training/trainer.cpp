@@ -6,6 +6,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 
 #include "core/random.h"
 #include "data/data_spec.h"
@@ -85,6 +86,17 @@ void copy_weights(torch::nn::Module& to, const torch::nn::Module& from) {
   for (size_t i = 0; i < src_b.size(); ++i) dst_b[i].copy_(src_b[i]);
 }
 
+// A hash of the parameters' bytes, in order.
+int64_t weights_fingerprint(const torch::nn::Module& module) {
+  size_t h = 0;
+  for (const auto& p : module.parameters()) {
+    const auto cpu = p.detach().to(torch::kCPU).contiguous();
+    const std::string_view bytes(static_cast<const char*>(cpu.data_ptr()), cpu.nbytes());
+    h = h * 1000003u ^ std::hash<std::string_view>{}(bytes);
+  }
+  return static_cast<int64_t>(h >> 2);
+}
+
 bool all_finite(const torch::nn::Module& module) {
   for (const auto& p : module.parameters())
     if (!torch::isfinite(p).all().item<bool>()) return false;
@@ -141,6 +153,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   if (!config.init.empty()) {
     init = load_trained_model(config.init);
     effective.init = init->path;
+    effective.preset.clear();  // the network is the one stored with the weights
     effective.model = init->config;
     effective.schedule = init->schedule;
     choose_model = false;
@@ -180,6 +193,10 @@ void Trainer::check_ranks_agree() {
   // Identical configurations, hence identical initial weights and data order.
   const auto config_hash = static_cast<int64_t>(std::hash<std::string>{}(nlohmann::json(config_).dump()) >> 2);
   group_->check_same(config_hash, "the run configuration (start every rank with the same flags)");
+  // The weights are never broadcast, so ranks that read different files (--init, or a checkpoint on
+  // machines without a shared file system) must be stopped here.
+  group_->check_same(weights_fingerprint(*net_),
+                     "the starting weights (every rank must read the same --init file or run folder)");
 }
 
 void Trainer::restore(const std::string& checkpoint_dir) {
