@@ -148,6 +148,14 @@ double max_difference(const std::vector<std::pair<std::string, torch::Tensor>>& 
   return worst;
 }
 
+// Whether `path` exists within `limit` (polled every 20 ms): how the fault tests wait for a running group
+// to reach a checkpoint before they kill or stop a rank.
+bool appears_within(const std::string& path, std::chrono::seconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (!std::filesystem::exists(path) && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  return std::filesystem::exists(path);
+}
+
 TEST(Distributed, TwoRanksReproduceOneProcess) {
   ddpm::test::TempDir dir;
   const std::string single = dir.file("single"), pair = dir.file("pair"), rank1_out = dir.file("rank1-out");
@@ -184,10 +192,7 @@ TEST(Distributed, DeadRankStopsTheOtherAndTheRunResumes) {
   CliProcess r0(args, rank_env(0, 2, port), dir.file("r0.log"));
   CliProcess r1(args, rank_env(1, 2, port), dir.file("r1.log"));
   ASSERT_TRUE(r0.started() && r1.started());
-  const auto deadline = Clock::now() + 60s;
-  while (!std::filesystem::exists(run + "/checkpoints/step-00000040") && Clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  ASSERT_TRUE(std::filesystem::exists(run + "/checkpoints/step-00000040")) << r0.output();
+  ASSERT_TRUE(appears_within(run + "/checkpoints/step-00000040", 60s)) << r0.output();
 
   r1.signal(SIGKILL);
   const auto killed = Clock::now();
@@ -220,10 +225,7 @@ TEST(Distributed, HungRankStopsTheOtherWithinTheTimeout) {
   CliProcess r0(args, rank_env(0, 2, port), dir.file("r0.log"));
   CliProcess r1(args, rank_env(1, 2, port), dir.file("r1.log"));
   ASSERT_TRUE(r0.started() && r1.started());
-  const auto deadline = Clock::now() + 60s;
-  while (!std::filesystem::exists(run + "/checkpoints/step-00000020") && Clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  ASSERT_TRUE(std::filesystem::exists(run + "/checkpoints/step-00000020")) << r0.output();
+  ASSERT_TRUE(appears_within(run + "/checkpoints/step-00000020", 60s)) << r0.output();
 
   r1.signal(SIGSTOP);  // alive, connected, silent
   const auto stopped = Clock::now();
