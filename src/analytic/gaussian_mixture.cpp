@@ -20,7 +20,7 @@ Eigen eigen(const GaussianMixture& m) {
   auto diagonal = torch::diagonal(m.covariances, 0, 1, 2);  // [K, d]
   // Diagonal covariances (all the built-ins) need no rotation: the samplers call this 10⁴ times per run.
   if (torch::equal(torch::diag_embed(diagonal), m.covariances)) return {diagonal.clone(), torch::Tensor()};
-  auto [values, vectors] = torch::linalg::eigh(m.covariances, "L");
+  auto [values, vectors] = torch::linalg_eigh(m.covariances, "L");
   return {values, vectors};
 }
 
@@ -94,7 +94,7 @@ void validate_mixture(const GaussianMixture& m) {
     auto c = m.covariances[k];
     if (!torch::allclose(c, c.t(), 0.0, 1e-9 * (1.0 + c.abs().max().item<double>())))
       throw std::invalid_argument(fmt::format("mixture: covariance {} is not symmetric", k));
-    if (!(torch::linalg::eigvalsh(c, "L").min().item<double>() > 0.0))
+    if (!(torch::linalg_eigvalsh(c, "L").min().item<double>() > 0.0))
       throw std::invalid_argument(fmt::format("mixture: covariance {} is not positive definite", k));
   }
 }
@@ -187,7 +187,7 @@ GaussianMixture load_mixture(const std::string& name_or_path) {
 MixtureSample sample_mixture(const GaussianMixture& m, int64_t n, at::Generator& gen, torch::Dtype dtype) {
   TORCH_CHECK(n >= 0, "sample size must be >= 0, got ", n);
   auto labels = torch::multinomial(torch::tensor(m.weights, f64()), n, /*replacement=*/true, gen);
-  auto chol = torch::linalg::cholesky(m.covariances);  // [K, d, d]
+  auto chol = torch::linalg_cholesky(m.covariances);  // [K, d, d]
   auto z = torch::randn({n, m.dim(), 1}, gen, f64());
   auto x = m.means.index_select(0, labels) + torch::matmul(chol.index_select(0, labels), z).squeeze(-1);
   return {x.to(dtype), labels};

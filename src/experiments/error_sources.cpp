@@ -27,7 +27,7 @@ double kl_to_standard_normal_quadrature(const GaussianMixture& q) {
   TORCH_CHECK(d <= 2, "quadrature KL is for d <= 2, got d = ", d);
   // The integrand q log(q/N) - q + N is ≥ 0 and second order in q - N, so the sum does not cancel; the
   // trapezoid rule is spectrally accurate for these Gaussians on a box reaching 10 standard deviations.
-  const double sigma = std::sqrt(std::max(1.0, torch::linalg::eigvalsh(q.covariances, "L").max().item<double>()));
+  const double sigma = std::sqrt(std::max(1.0, torch::linalg_eigvalsh(q.covariances, "L").max().item<double>()));
   const double half = q.means.abs().max().item<double>() + 10.0 * sigma;
   const int64_t m = 801;
   const double h = 2.0 * half / (m - 1);

@@ -23,7 +23,7 @@ PlotSeries scatter(const std::string& label, const torch::Tensor& points, PlotCo
 
 // A square box holding every mode's 3σ ellipse and N(0, I)'s 3σ disc.
 std::array<double, 4> box(const GaussianMixture& m) {
-  const double spread = 3.0 * std::sqrt(torch::linalg::eigvalsh(m.covariances, "L").max().item<double>());
+  const double spread = 3.0 * std::sqrt(torch::linalg_eigvalsh(m.covariances, "L").max().item<double>());
   const double half = std::max(3.5, m.means.abs().max().item<double>() + spread);
   return {-half, half, -half, half};
 }
