@@ -24,8 +24,12 @@ struct GaussianMixture {
   int64_t dim() const { return means.size(1); }
 };
 
+// The largest dimension d accepted. The analytic denoiser and the experiments hold K d×d matrices per
+// point (dimension 150 took 9 GB); these mixtures are for watching samplers in a few dimensions.
+inline constexpr int64_t kMaxMixtureDimension = 32;
+
 // Throws std::invalid_argument naming the problem: weights not positive or not summing to 1 (±1e-6),
-// shapes inconsistent, a covariance not symmetric positive definite.
+// shapes inconsistent, dimension above kMaxMixtureDimension, a covariance not symmetric positive definite.
 void validate_mixture(const GaussianMixture& mixture);
 
 // The built-in mixtures: two-modes (weights 0.3/0.7 at (-2, 0) and (2, 0), std 0.5), ring8 (8 equal

@@ -202,24 +202,24 @@ Subcommand add_eval(CLI::App& parent) {
   app->add_option("--data", f->data, data_help)->capture_default_str();
   app->add_option("--n", f->n, fmt::format("test examples (nll, default {}) or samples (fid, default {})",
                                            kDefaultNllExamples, kDefaultQualitySamples))
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   app->add_option("--seed", f->seed, "seed: test subset, noise, timesteps, samples")->capture_default_str();
-  app->add_option("--batch", f->batch, "network evaluations per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--batch", f->batch, "network evaluations per batch")->capture_default_str()->check(positive());
   app->add_flag("--raw", f->raw, "a run folder's raw weights instead of the EMA");
   app->add_flag("--no-clip", f->no_clip, "do not clip the predicted x0 to [-1, 1]");
   app->add_flag("--json", f->json, "print one JSON object");
   // nll
   app->add_option("--timesteps", f->timesteps, "nll: KL terms per example, stratified over t (>= T-1: all, exact)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   app->add_option("--bands", f->bands, "nll: the KL terms are reported summed over this many bands of t")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   app->add_option("--variance", f->variance, "nll: reverse variance, beta (Ho et al.'s CIFAR-10 choice) | posterior (beta tilde)")
       ->capture_default_str()->check(CLI::IsMember({"posterior", "beta"}));
   // fid
   app->add_option("--sampler", s.kind, "fid: ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
-  app->add_option("--steps", s.steps, "fid: sampling steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--eta", s.eta, "fid: DDIM eta")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app->add_option("--k", f->k, "fid: neighbours of the precision/recall manifolds")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--steps", s.steps, "fid: sampling steps")->capture_default_str()->check(positive());
+  app->add_option("--eta", s.eta, "fid: DDIM eta")->capture_default_str()->check(non_negative());
+  app->add_option("--k", f->k, "fid: neighbours of the precision/recall manifolds")->capture_default_str()->check(positive());
   app->add_option("--features", f->features, "fid: a TorchScript feature network ([B,C,H,W] in [-1,1] -> [B,F]) instead of the classifier");
   app->add_option("--classifier", f->classifier, "fid: classifier file (default: the shipped models/fashion-classifier.safetensors)");
   return {app, [f] { run(*f); }};

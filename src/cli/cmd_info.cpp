@@ -56,7 +56,7 @@ void run(const InfoOptions& o) {
     config = loaded.config;
     net = loaded.net;
     extra["metadata"] = loaded.metadata;
-    if (!extra.contains("step") && loaded.metadata.count(kStepKey)) extra["step"] = std::stoll(loaded.metadata[kStepKey]);
+    if (!extra.contains("step") && loaded.metadata.count(kStepKey)) extra["step"] = recorded_step(loaded.metadata, file);
   } else {
     config = model_preset(o.preset);
     net = build_model(config);

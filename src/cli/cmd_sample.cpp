@@ -91,21 +91,21 @@ Subcommand add_sample(CLI::App& parent) {
   auto f = std::make_shared<SampleFlags>();
   auto& s = f->options.sampler;
   app->add_option("--model", f->model, "run folder or .safetensors model file")->required();
-  app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(positive());
   app->add_option("--out", f->out, "output: .png grid (images) or .csv (points)")->capture_default_str();
   app->add_option("--seed", f->options.seed, "seed")->capture_default_str();
   app->add_option("--sampler", s.kind, "ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
-  app->add_option("--steps", s.steps, "sampling steps (default: all T)")->check(CLI::PositiveNumber);
+  app->add_option("--steps", s.steps, "sampling steps (default: all T)")->check(positive());
   app->add_option("--spacing", s.spacing, "leading | trailing | linspace (with --steps < T)")->capture_default_str()
       ->check(CLI::IsMember({"leading", "trailing", "linspace"}));
-  app->add_option("--eta", s.eta, "DDIM eta (0: deterministic)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--eta", s.eta, "DDIM eta (0: deterministic)")->capture_default_str()->check(non_negative());
   app->add_option("--variance", f->variance, "posterior (beta tilde) | beta (default: beta for all T steps, posterior for fewer)")
       ->check(CLI::IsMember({"posterior", "beta"}));
   app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");
   app->add_option("--save-tensors", f->save_tensors, "also save the samples as a safetensors file");
   app->add_option("--trajectory", f->trajectory, "also draw x_t and predicted x_0 at ten steps (PNG)");
-  app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(CLI::PositiveNumber);
-  app->add_option("--batch", f->options.batch, "samples per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(positive());
+  app->add_option("--batch", f->options.batch, "samples per batch")->capture_default_str()->check(positive());
   app->add_option("--device", f->device, "cpu or cuda")->capture_default_str();
   return {app, [f] { run(*f); }};
 }

@@ -59,9 +59,11 @@ Subcommand add_schedule(CLI::App& parent) {
       ->check(CLI::IsMember(schedule_kinds()));
   app->add_option("--timesteps,-T", config->timesteps, "number of diffusion steps T")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app->add_option("--beta-start", config->beta_start, "beta_1 (linear, quadratic, sigmoid)")->capture_default_str();
-  app->add_option("--beta-end", config->beta_end, "beta_T (linear, quadratic, sigmoid)")->capture_default_str();
+      ->check(positive(kMaxTimesteps));
+  app->add_option("--beta-start", config->beta_start, "beta_1 (linear, quadratic, sigmoid)")->capture_default_str()
+      ->check(between(0.0, 1.0, false));
+  app->add_option("--beta-end", config->beta_end, "beta_T (linear, quadratic, sigmoid)")->capture_default_str()
+      ->check(between(0.0, 1.0, false));
   app->add_option("--betas-file", config->betas_file, "custom: a text file of T betas")->check(CLI::ExistingFile);
   app->add_flag("--json", *json, "print one JSON object with the full tables");
   return {app, [config, json] { run(*config, *json); }};

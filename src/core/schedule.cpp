@@ -108,6 +108,10 @@ Schedule Schedule::from_betas(torch::Tensor betas, std::string kind) {
 }
 
 Schedule make_schedule(const ScheduleConfig& c) {
+  if (c.timesteps > kMaxTimesteps)
+    throw std::invalid_argument(fmt::format("timesteps must be at most {}, got {}", kMaxTimesteps, c.timesteps));
+  if (!std::isfinite(c.cosine_s) || c.cosine_s < 0.0)
+    throw std::invalid_argument(fmt::format("cosine_s must be a finite number >= 0, got {}", c.cosine_s));
   torch::Tensor betas;
   if (c.kind == "linear") {
     betas = linear_betas(c.timesteps, c.beta_start, c.beta_end);

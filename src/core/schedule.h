@@ -23,6 +23,10 @@ struct ScheduleConfig {
 
 std::vector<std::string> schedule_kinds();
 
+// The most diffusion steps a schedule may have: 25 times Ho et al.'s T = 1000 (Nichol & Dhariwal use 4000).
+// Sampling takes T network evaluations, so a T from a corrupt or hostile file must not reach the tables.
+inline constexpr int64_t kMaxTimesteps = 100000;
+
 // All tables have shape [T], dtype float64, on the CPU. Entry i belongs to paper step t = i + 1.
 struct Schedule {
   std::string kind;

@@ -63,6 +63,9 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   report.n = options.n;
   report.terms = variational_bound(schedule, predictor, test.batch(subset), gen, options.bound, progress);
   report.bits_per_dim = mean_with_error(report.terms.total());
+  if (!std::isfinite(report.bits_per_dim.mean))
+    throw std::runtime_error(fmt::format("the variational bound of {} is not finite ({} bits/dim)", model.path,
+                                         report.bits_per_dim.mean));
   report.prior = mean_with_error(report.terms.prior);
   report.decoder = mean_with_error(report.terms.decoder);
   for (int64_t b = 0; b < report.terms.bands.size(1); ++b)

@@ -9,14 +9,20 @@ namespace ddpm {
 
 namespace nn = torch::nn;
 
-MLPDenoiserImpl::MLPDenoiserImpl(const MLPConfig& c) : config_(c) {
-  auto require = [](bool ok, const std::string& field, int64_t value, const char* what) {
-    if (!ok) throw std::invalid_argument(fmt::format("mlp config: {} must be {}, got {}", field, what, value));
+void check_mlp_config(const MLPConfig& c) {
+  constexpr int64_t kMaxWidth = 65536, kMaxDepth = 256;
+  auto require = [](const char* field, int64_t value, int64_t lo, int64_t hi) {
+    if (value < lo || value > hi)
+      throw std::invalid_argument(fmt::format("mlp config: {} must be from {} to {}, got {}", field, lo, hi, value));
   };
-  require(c.data_dim >= 1, "data_dim", c.data_dim, ">= 1");
-  require(c.hidden >= 1, "hidden", c.hidden, ">= 1");
-  require(c.depth >= 1, "depth", c.depth, ">= 1");
-  require(c.time_embed_dim >= 4, "time_embed_dim", c.time_embed_dim, ">= 4");
+  require("data_dim", c.data_dim, 1, kMaxWidth);
+  require("hidden", c.hidden, 1, kMaxWidth);
+  require("depth", c.depth, 1, kMaxDepth);
+  require("time_embed_dim", c.time_embed_dim, 4, kMaxWidth);
+}
+
+MLPDenoiserImpl::MLPDenoiserImpl(const MLPConfig& c) : config_(c) {
+  check_mlp_config(c);
   auto layers = register_module("layers", nn::ModuleList());
   int64_t width = c.data_dim + c.time_embed_dim;
   for (int64_t i = 0; i < c.depth; ++i, width = c.hidden) {

@@ -12,6 +12,11 @@
 
 namespace ddpm {
 
+// Throws std::invalid_argument naming the field outside its range: every size from 1 (time_embed_dim
+// from 4) to a limit far above any useful MLP (width 65,536, depth 256), so that a size from a corrupt
+// file is refused before anything is allocated.
+void check_mlp_config(const MLPConfig& config);
+
 class MLPDenoiserImpl : public NoiseNetImpl {
  public:
   explicit MLPDenoiserImpl(const MLPConfig& config);  // throws std::invalid_argument on a bad config

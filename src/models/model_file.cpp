@@ -6,6 +6,8 @@
 
 #include <fmt/ranges.h>
 
+#include "models/model_size.h"
+
 namespace ddpm {
 
 std::vector<std::pair<std::string, torch::Tensor>> state_dict_tensors(const torch::nn::Module& module) {
@@ -28,6 +30,12 @@ void load_weights_into(torch::nn::Module& module, const SafetensorsContent& cont
     if (it->second->sizes() != target.sizes())
       throw std::runtime_error(fmt::format("{}: tensor \"{}\" has shape [{}], the model expects [{}]", source_name,
                                            name, fmt::join(it->second->sizes(), ", "), fmt::join(target.sizes(), ", ")));
+    // Same-size dtypes (F32 and I32) differ by one header byte; converting would load other numbers.
+    if (it->second->scalar_type() != target.scalar_type())
+      throw std::runtime_error(fmt::format("{}: tensor \"{}\" is {}, the model expects {}", source_name, name,
+                                           c10::toString(it->second->scalar_type()), c10::toString(target.scalar_type())));
+    if (!torch::isfinite(*it->second).all().item<bool>())
+      throw std::runtime_error(fmt::format("{}: tensor \"{}\" holds NaN or infinite values", source_name, name));
     target.copy_(*it->second);
     used.insert(name);
   }
@@ -66,6 +74,20 @@ LoadedModel load_model(const std::string& path) {
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: bad \"{}\" metadata: {}", path, kModelConfigKey, e.what()));
   }
+  // The config is the file's claim, its tensors are its substance: a size edited in the metadata must not
+  // build (and allocate) a network the file cannot fill.
+  int64_t stored = 0;
+  for (const auto& [name, tensor] : content.tensors) stored += tensor.numel();
+  int64_t planned = 0;
+  try {
+    planned = planned_parameter_count(loaded.config);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: bad \"{}\" metadata: {}", path, kModelConfigKey, e.what()));
+  }
+  if (planned != stored)
+    throw std::runtime_error(fmt::format("{}: the \"{}\" metadata describes a network of {} parameters, but the file "
+                                         "holds {} values",
+                                         path, kModelConfigKey, planned, stored));
   loaded.net = build_model(loaded.config);
   load_weights_into(*loaded.net, content, path);
   loaded.metadata = std::move(content.metadata);

@@ -21,9 +21,9 @@ inline constexpr const char* kModelConfigKey = "ddpm.model_config";
 // Every parameter and buffer of `module` under its state-dict name (detached, sharing storage).
 std::vector<std::pair<std::string, torch::Tensor>> state_dict_tensors(const torch::nn::Module& module);
 
-// Copies `content`'s tensors into `module` by name (converting dtype and device). Every parameter and
-// buffer must be present with its exact shape, and no tensor may be left over; otherwise
-// std::runtime_error names the offending tensor.
+// Copies `content`'s tensors into `module` by name (moving them to the module's device). Every parameter
+// and buffer must be present with its exact shape and dtype and hold finite values, and no tensor may be
+// left over; otherwise std::runtime_error names the offending tensor.
 void load_weights_into(torch::nn::Module& module, const SafetensorsContent& content, const std::string& source_name);
 
 // Writes `module`'s weights as float32 plus metadata {"format": "pt", config_key: config_json} and

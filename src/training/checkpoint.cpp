@@ -12,7 +12,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <zlib.h>
+
 #include "io/atomic_file.h"
+#include "training/trained_model.h"
 
 namespace fs = std::filesystem;
 
@@ -37,13 +40,70 @@ std::string read_text(const fs::path& path) {
   return s.str();
 }
 
+// The step each file of checkpoint `dir` records must be `step`, the one its folder name says.
+void check_steps_agree(const fs::path& dir, int64_t step, const CheckpointData& data) {
+  const auto require = [&](const std::string& file, const std::optional<int64_t>& found, const std::string& text) {
+    if (found != step)
+      throw std::runtime_error(fmt::format("checkpoint '{}': {} says step {}, but the folder is step {}",
+                                           dir.string(), file, text.empty() ? "(nothing)" : text, step));
+  };
+  const std::pair<const char*, const SafetensorsContent*> files[] = {
+      {"model.safetensors", &data.model}, {"ema.safetensors", &data.ema}, {"optimizer.safetensors", &data.optimizer}};
+  for (const auto& [file, content] : files) {
+    const auto it = content->metadata.find(kStepKey);
+    const std::string text = it == content->metadata.end() ? "" : it->second;
+    require(fmt::format("{} (metadata {})", file, kStepKey), parse_step(text), text);
+  }
+  const auto json_step = data.state.is_object() && data.state.contains("step") && data.state["step"].is_number_integer()
+                             ? std::optional<int64_t>(data.state["step"].get<int64_t>())
+                             : std::nullopt;
+  require("state.json", json_step, data.state.is_object() && data.state.contains("step") ? data.state["step"].dump() : "");
+  std::string marker = read_text(dir / kMarker);
+  while (!marker.empty() && marker.back() == '\n') marker.pop_back();
+  require(kMarker, parse_step(marker), marker);
+}
+
 }  // namespace
+
+std::optional<int64_t> parse_step(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(text);  // at most 18 digits: never overflows
+}
+
+std::optional<int64_t> checkpoint_step(const std::string& folder_name) {
+  if (folder_name.rfind("step-", 0) != 0) return std::nullopt;
+  const auto step = parse_step(folder_name.substr(5));
+  if (!step || checkpoint_name(*step) != folder_name) return std::nullopt;
+  return step;
+}
+
+std::string config_digest(const std::string& text) {
+  // CRC-32 detects any edit a person makes by hand; it is not meant to resist a forger.
+  const auto crc = ::crc32(0L, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size()));
+  return fmt::format("crc32:{:08x}", crc);
+}
+
+void check_run_config(const std::string& run_dir, const std::string& digest) {
+  const fs::path path = fs::path(run_dir) / "config.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw std::runtime_error(fmt::format("'{}' is missing: a run folder keeps the configuration it was started with "
+                                         "there (restore the file)",
+                                         path.string()));
+  const auto found = config_digest(read_text(path));
+  if (found != digest)
+    throw std::runtime_error(fmt::format(
+        "'{}' was changed after the run started (digest {}, the checkpoints' is {}): a run cannot change its "
+        "configuration on resume; restore the file, or start a new run from this one's weights (--init)",
+        path.string(), found, digest));
+}
 
 std::string checkpoints_dir(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoints").string(); }
 
 std::string checkpoint_name(int64_t step) { return fmt::format("step-{:08d}", step); }
 
 std::string write_checkpoint(const std::string& run_dir, int64_t step, const CheckpointData& data) {
+  if (step < 0) throw std::invalid_argument(fmt::format("checkpoint step must be >= 0, got {}", step));
   const fs::path root = checkpoints_dir(run_dir);
   fs::create_directories(root);
   const fs::path final_dir = root / checkpoint_name(step);
@@ -75,12 +135,13 @@ std::vector<std::string> complete_checkpoints(const std::string& run_dir) {
   const fs::path root = checkpoints_dir(run_dir);
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return found;
+  std::vector<std::pair<int64_t, std::string>> steps;
   for (const auto& entry : fs::directory_iterator(root)) {
-    const auto name = entry.path().filename().string();
-    if (entry.is_directory() && name.rfind("step-", 0) == 0 && fs::exists(entry.path() / kMarker))
-      found.push_back(entry.path().string());
+    const auto step = checkpoint_step(entry.path().filename().string());
+    if (step && entry.is_directory(ec) && fs::exists(entry.path() / kMarker, ec)) steps.emplace_back(*step, entry.path().string());
   }
-  std::sort(found.begin(), found.end());  // zero-padded step numbers sort chronologically
+  std::sort(steps.begin(), steps.end());  // by step: names past 8 digits do not sort as text
+  for (auto& [step, path] : steps) found.push_back(std::move(path));
   return found;
 }
 
@@ -92,6 +153,9 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
 
 CheckpointData read_checkpoint(const std::string& dir) {
   const fs::path d = dir;
+  const auto step = checkpoint_step(d.filename().string());
+  if (!step)
+    throw std::runtime_error(fmt::format("'{}' is not a checkpoint folder (names are step- and 8 digits)", dir));
   if (!fs::exists(d / kMarker))
     throw std::runtime_error(fmt::format("checkpoint '{}' is incomplete (no {} marker)", dir, kMarker));
   CheckpointData data;
@@ -103,6 +167,7 @@ CheckpointData read_checkpoint(const std::string& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("checkpoint '{}': state.json is not valid JSON: {}", dir, e.what()));
   }
+  check_steps_agree(d, *step, data);
   return data;
 }
 

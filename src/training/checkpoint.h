@@ -26,15 +26,31 @@ struct CheckpointData {
 std::string checkpoints_dir(const std::string& run_dir);
 std::string checkpoint_name(int64_t step);  // "step-00001000"
 
+// A step number written as plain decimal digits ("0", "1000"), or nothing (signs, spaces, other text, overflow).
+std::optional<int64_t> parse_step(const std::string& text);
+// The step of a canonical checkpoint folder name (exactly checkpoint_name(step)), or nothing: "step-6" or
+// "step--0000004" are not checkpoints.
+std::optional<int64_t> checkpoint_step(const std::string& folder_name);
+
+// Every file of a checkpoint records its step (the safetensors files' kStepKey metadata, state.json's
+// "step", the COMPLETE marker); a checkpoint is read only if they all agree with its folder's name.
+
+// The run's config.json is fingerprinted in every checkpoint (state.json's "config_digest"), so that a
+// resume notices when the file was edited or removed.
+std::string config_digest(const std::string& config_json_text);
+// Throws std::runtime_error naming RUN/config.json when it is missing or its digest is not `digest`.
+void check_run_config(const std::string& run_dir, const std::string& digest);
+
 // Writes the checkpoint for `step` and returns its folder. Throws (leaving older checkpoints intact) on
 // any I/O failure, e.g. a full disk.
 std::string write_checkpoint(const std::string& run_dir, int64_t step, const CheckpointData& data);
 
-// Complete checkpoints of a run, oldest first.
+// Complete checkpoints of a run (canonical names only), oldest first.
 std::vector<std::string> complete_checkpoints(const std::string& run_dir);
 std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 
-// Reads a complete checkpoint folder.
+// Reads a complete checkpoint folder and checks that each of its files is of its step (std::runtime_error
+// naming the file otherwise).
 CheckpointData read_checkpoint(const std::string& checkpoint_dir);
 
 // Deletes all but the newest `keep` complete checkpoints, and stale ".partial" folders.

@@ -6,6 +6,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <thread>
 
 namespace ddpm {
@@ -15,6 +16,8 @@ template <typename F>
 F* openblas_symbol(const char* name) {
   return reinterpret_cast<F*>(dlsym(RTLD_DEFAULT, name));
 }
+
+int cpu_cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 }  // namespace
 
@@ -27,9 +30,13 @@ void set_blas_threads(int threads) {
   if (auto* set = openblas_symbol<void(int)>("openblas_set_num_threads")) set(threads);
 }
 
+int max_cpu_threads() { return 4 * cpu_cores(); }
+
 void configure_cpu_runtime(int threads) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads > 0 ? threads : cores);
+  if (threads < 0 || threads > max_cpu_threads())
+    throw std::invalid_argument(
+        fmt::format("threads must be from 0 (every core) to {} (4 per core), got {}", max_cpu_threads(), threads));
+  torch::set_num_threads(threads > 0 ? threads : cpu_cores());
   set_blas_threads(1);
   constexpr int kOneGiB = 1 << 30;
   mallopt(M_MMAP_THRESHOLD, kOneGiB);

@@ -10,7 +10,12 @@ namespace ddpm {
 // on two cores each then takes the other's core (oneDNN, which runs the convolutions, uses OpenMP).
 // The heap: large blocks stay in the process (no mmap/munmap per activation tensor, so no page faults
 // re-zeroing the same memory every step).
+// Throws std::invalid_argument for more than max_cpu_threads().
 void configure_cpu_runtime(int threads);
+
+// The most intra-op threads accepted: 4 per core. More gain nothing and spin-wait against each other (1000
+// threads on 2 cores looked like a hang).
+int max_cpu_threads();
 
 // OpenBLAS's thread count, or 0 when the BLAS is not OpenBLAS. `set_blas_threads` is a no-op then.
 int blas_threads();

@@ -1,6 +1,7 @@
 #include "training/generate.h"
 
 #include "core/random.h"
+#include "training/memory_budget.h"
 #include "training/network_predictor.h"
 
 namespace ddpm {
@@ -15,6 +16,8 @@ torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, Traj
   if (options.n < 1) throw std::invalid_argument("the number of samples must be >= 1");
   const auto schedule = make_schedule(model.schedule);
   const auto device = model.net->parameters().front().device();
+  check_batch_fits(model.config, std::min(options.batch, options.n), /*training=*/false, device,
+                   "lower the samples per batch");
   auto gen = make_generator(options.seed, device);
   auto predictor = network_predictor(*model.net);
   SamplerSpec spec = options.sampler;

@@ -1,4 +1,5 @@
-// A network as the NoisePredictor samplers expect: evaluation mode, no autograd.
+// A network as the NoisePredictor samplers expect: evaluation mode, no autograd, and a prediction that is
+// not finite is an error (std::runtime_error), never a sample.
 #pragma once
 
 #include "models/noise_net.h"

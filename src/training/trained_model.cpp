@@ -30,9 +30,18 @@ RunFiles resolve_run(const std::string& run_dir) {
   files.checkpoint = *latest;
   files.weights = (fs::path(*latest) / "model.safetensors").string();
   files.ema_weights = (fs::path(*latest) / "ema.safetensors").string();
-  const auto name = fs::path(*latest).filename().string();  // step-NNNNNNNN
-  files.step = std::stoll(name.substr(5));
+  files.step = *checkpoint_step(fs::path(*latest).filename().string());  // complete checkpoints have canonical names
   return files;
+}
+
+int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file) {
+  const auto it = metadata.find(kStepKey);
+  if (it == metadata.end()) return -1;
+  const auto step = parse_step(it->second);
+  if (!step)
+    throw std::runtime_error(
+        fmt::format("'{}': metadata {} must be a step number (decimal digits), got \"{}\"", file, kStepKey, it->second));
+  return *step;
 }
 
 std::string resolve_model_path(const std::string& path_or_name) {
@@ -65,8 +74,7 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
       throw std::runtime_error(fmt::format("'{}': bad {} metadata: {}", file, kScheduleConfigKey, e.what()));
     }
   }  // without it: Ho et al.'s linear schedule, T = 1000 (the ScheduleConfig defaults)
-  auto step = loaded.metadata.find(kStepKey);
-  if (step != loaded.metadata.end()) model.step = std::stoll(step->second);
+  model.step = recorded_step(loaded.metadata, file);
   model.net = loaded.net;
   model.net->to(device);
   model.net->eval();

@@ -5,6 +5,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "core/schedule.h"
@@ -18,6 +19,10 @@ inline constexpr const char* kStepKey = "ddpm.step";
 
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
                                          const ScheduleConfig& schedule, int64_t step);
+
+// The training step a weights file records under kStepKey, -1 when it records none; a value that is not a
+// step number is an error naming `file`.
+int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file);
 
 struct TrainedModel {
   ModelConfig config;

@@ -19,6 +19,7 @@
 #include "training/device.h"
 #include "training/generate.h"
 #include "training/gradient_step.h"
+#include "training/memory_budget.h"
 #include "training/model_choice.h"
 #include "training/optimizer_state.h"
 #include "training/progress.h"
@@ -106,7 +107,7 @@ bool all_finite(const torch::nn::Module& module) {
 }  // namespace
 
 Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel)
-    : config_(std::move(config)),
+    : config_(check_train_config(std::move(config))),
       run_dir_(std::move(run_dir)),
       device_(device_for_rank(config_.device, parallel)),
       group_(join_group(parallel, device_)),
@@ -123,6 +124,7 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
     throw std::invalid_argument(fmt::format("the network takes samples of shape [{}], the data's are [{}]",
                                             fmt::join(sample_shape(config_.model), ", "),
                                             fmt::join(data_.sample_shape(), ", ")));
+  check_batch_fits(config_.model, config_.batch / world_size(), /*training=*/true, device_, "lower the batch size");
   // The same seed gives the same initial weights (LibTorch initialises from the default generator), on
   // every rank of a group too.
   torch::manual_seed(config_.seed);
@@ -140,11 +142,10 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
                                          const std::optional<DataParallel>& parallel) {
   // The other ranks neither look at the folder (rank 0 may be creating it) nor write it; when rank 0
   // refuses, they fail at check_ranks_agree. A folder whose creation was killed before the step-0
-  // checkpoint was complete holds nothing to keep (config.json is written after that checkpoint), so it
-  // is reused rather than left unusable.
+  // checkpoint was complete holds nothing to keep (at most config.json), so it is reused rather than
+  // left unusable.
   const bool writer = !parallel || parallel->env.rank == 0;
-  std::error_code ec;
-  if (writer && (fs::exists(fs::path(run_dir) / "config.json", ec) || latest_checkpoint(run_dir)))
+  if (writer && latest_checkpoint(run_dir))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
   if (writer) fs::create_directories(run_dir);
@@ -163,9 +164,12 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
     copy_weights(*trainer->net_, *init->net);
     copy_weights(*trainer->ema_net_, *init->net);
   }
+  // config.json first: every checkpoint carries its digest, and resume refuses a run without it.
+  const std::string config_text = nlohmann::json(trainer->config_).dump(2) + "\n";
+  trainer->config_digest_ = config_digest(config_text);
   if (writer) {
+    write_file_atomically((fs::path(run_dir) / "config.json").string(), config_text);
     trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
-    write_file_atomically((fs::path(run_dir) / "config.json").string(), nlohmann::json(trainer->config_).dump(2) + "\n");
   }
   trainer->check_ranks_agree();
   return trainer;
@@ -179,7 +183,13 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   if (!latest)
     throw std::invalid_argument(fmt::format("'{}' has no complete checkpoint to resume from", run_dir));
   auto state = read_checkpoint(*latest).state;
-  TrainConfig config = state.at("config").get<TrainConfig>();
+  TrainConfig config;
+  try {
+    config = state.at("config").get<TrainConfig>();
+    check_run_config(run_dir, state.at("config_digest").get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("checkpoint '{}': state.json: {}", *latest, e.what()));
+  }
   if (total_steps) config.steps = *total_steps;
   std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, false, parallel));
   trainer->restore(*latest);
@@ -200,6 +210,20 @@ void Trainer::check_ranks_agree() {
 }
 
 void Trainer::restore(const std::string& checkpoint_dir) {
+  // Whatever a checkpoint holds that cannot be restored (a JSON field of the wrong type, a generator state
+  // LibTorch refuses, a data position out of range) is one error naming the checkpoint.
+  try {
+    restore_from(checkpoint_dir);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(fmt::format("cannot resume from checkpoint '{}': {}", checkpoint_dir, e.what_without_backtrace()));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("cannot resume from checkpoint '{}': state.json: {}", checkpoint_dir, e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("cannot resume from checkpoint '{}': {}", checkpoint_dir, e.what()));
+  }
+}
+
+void Trainer::restore_from(const std::string& checkpoint_dir) {
   auto data = read_checkpoint(checkpoint_dir);
   const auto& state = data.state;
   if (state.value("format", 0) != kStateFormat)
@@ -208,8 +232,12 @@ void Trainer::restore(const std::string& checkpoint_dir) {
   load_weights_into(*ema_net_, data.ema, checkpoint_dir + "/ema.safetensors");
   std::map<std::string, torch::Tensor> adam;
   std::map<std::string, torch::Tensor> rng;
-  for (auto& [name, tensor] : data.optimizer.tensors)
+  for (auto& [name, tensor] : data.optimizer.tensors) {
+    if (!torch::isfinite(tensor).all().item<bool>())
+      throw std::runtime_error(fmt::format("{}/optimizer.safetensors: tensor \"{}\" holds NaN or infinite values",
+                                           checkpoint_dir, name));
     (name.rfind(kRngPrefix, 0) == 0 ? rng : adam)[name] = tensor;
+  }
   load_adam_state(*optimizer_, *net_, adam);
   auto need = [&](const std::string& name) {
     auto it = rng.find(name);
@@ -225,6 +253,7 @@ void Trainer::restore(const std::string& checkpoint_dir) {
   step_ = state.at("step").get<int64_t>();
   bad_in_row_ = state.at("bad_in_row").get<int64_t>();
   skipped_total_ = state.at("skipped_total").get<int64_t>();
+  config_digest_ = state.at("config_digest").get<std::string>();
 }
 
 void Trainer::apply_lr() {
@@ -328,10 +357,11 @@ std::string Trainer::save_checkpoint() {
   data.optimizer.tensors.emplace_back("rng.trainer", generator_state(gen_));
   auto dropout_gen = default_generator(device_);
   data.optimizer.tensors.emplace_back("rng.default", generator_state(dropout_gen));
+  data.optimizer.metadata[kStepKey] = std::to_string(step_);
   data.state = {{"format", kStateFormat},        {"step", step_},
                 {"config", config_},             {"sampler", batches_.to_json()},
                 {"ema_updates", ema_.updates()}, {"bad_in_row", bad_in_row_},
-                {"skipped_total", skipped_total_}};
+                {"skipped_total", skipped_total_}, {"config_digest", config_digest_}};
   auto dir = write_checkpoint(run_dir_, step_, data);
   prune_checkpoints(run_dir_, config_.keep);
   return dir;
@@ -376,7 +406,7 @@ void Trainer::run(bool live_progress) {
   int64_t last_checkpoint = step_;
   while (step_ < config_.steps) {
     const auto stats = train_step();
-    progress.step(stats.step, stats.loss, stats.batch);
+    progress.step(stats.step, stats.loss, stats.batch, skipped_total_);
     if (stats.skipped)
       progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped ({} skipped in this run so far, "
                                 "{} in a row; training stops at {} in a row)",
@@ -399,6 +429,16 @@ void Trainer::run(bool live_progress) {
     }
   }
   if (last_checkpoint != step_) progress.note("checkpoint: " + save_checkpoint());
+  // Skipped steps leave the weights as they were, so a run that ends on them kept weights that no longer
+  // give a finite loss (a learning rate that blew them up, non-finite --init weights): not a trained model.
+  if (bad_in_row_ > 0) {
+    progress.finish();
+    throw std::runtime_error(fmt::format(
+        "training ended at step {} on {} skipped steps in a row ({} skipped in all): the weights give non-finite "
+        "losses; the checkpoint is kept, but it is not a trained model — lower --lr, or check the data or the "
+        "--init weights",
+        step_, bad_in_row_, skipped_total_));
+  }
   if (config_.sample_every > 0 && step_ % config_.sample_every != 0) {
     const auto grid = save_sample_grid();
     if (!grid.empty()) progress.note("samples: " + grid);

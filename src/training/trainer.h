@@ -81,6 +81,7 @@ class Trainer {
   Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel);
   void apply_lr();
   void restore(const std::string& checkpoint_dir);
+  void restore_from(const std::string& checkpoint_dir);
   int64_t rank() const { return group_ ? group_->rank() : 0; }
   int64_t world_size() const { return group_ ? group_->world_size() : 1; }
   void check_ranks_agree();
@@ -101,6 +102,7 @@ class Trainer {
   at::Generator gen_;      // t, ε and flips
   int64_t step_ = 0;
   int64_t bad_in_row_ = 0, skipped_total_ = 0;
+  std::string config_digest_;  // of RUN/config.json, carried by every checkpoint
 };
 
 }  // namespace ddpm
