@@ -14,7 +14,7 @@
 #include "error_text.h"
 #include "io/atomic_file.h"
 #include "models/model_file.h"
-#include "training/checkpoint.h"
+#include "io/run_folder.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;

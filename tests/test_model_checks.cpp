@@ -14,9 +14,9 @@
 #include "models/model_size.h"
 #include "error_text.h"
 #include "temp_dir.h"
-#include "training/generate.h"
-#include "training/memory_budget.h"
-#include "training/trained_model.h"
+#include "inference/generate.h"
+#include "models/memory_budget.h"
+#include "inference/trained_model.h"
 
 using namespace ddpm;
 
@@ -121,6 +121,7 @@ TEST(ModelChecks, SamplingStopsOnANonFinitePrediction) {
   TrainedModel model;
   model.config = model_preset("mlp-2d");
   model.net = build_model(model.config);
+  model.schedule = make_schedule(model.schedule_config);
   {
     torch::NoGradGuard no_grad;
     for (auto& p : model.net->parameters()) p.fill_(1e30);

@@ -10,7 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
-#include "training/cpu_runtime.h"
+#include "runtime/cpu_runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};

@@ -1,12 +1,14 @@
-// Parameter counts and activation memory from the shape plan (see model_size.h). The counts follow the
-// modules one by one (resnet_block.cpp, attention_block.cpp, unet_blocks.cpp, unet.cpp, mlp_denoiser.cpp);
-// ModelSize.PlannedCountMatchesTheBuiltNetwork keeps them equal.
+// Parameter counts and activation memory from the shape plan (see model_size.h), one pair of functions per
+// model kind (rows of model_kind.h). The counts follow the modules one by one (resnet_block.cpp,
+// attention_block.cpp, unet_blocks.cpp, unet.cpp, mlp.cpp); ModelSize.PlannedCountMatchesTheBuiltNetwork
+// keeps them equal.
 #include "models/model_size.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "models/mlp_denoiser.h"
+#include "models/mlp.h"
+#include "models/model_kind.h"
 #include "models/unet_plan.h"
 
 namespace ddpm {
@@ -36,6 +38,8 @@ int64_t level(const LevelPlan& l, size_t attentions, int64_t time_embed_dim) {
   return n;
 }
 
+}  // namespace
+
 int64_t unet_parameters(const UNetConfig& c) {
   const UNetPlan p = plan_unet(c);
   int64_t n = conv(c.in_channels, c.base_channels, 3) + linear(p.time_input_dim, p.time_embed_dim) +
@@ -45,6 +49,8 @@ int64_t unet_parameters(const UNetConfig& c) {
   for (const auto& l : p.up) n += level(l, l.resnets.size(), p.time_embed_dim);
   return n + group_norm(c.base_channels) + conv(c.base_channels, c.in_channels, 3);
 }
+
+namespace {
 
 // Values per sample: a residual block keeps its input, normalised and activated input, and five maps
 // of its output width for backward; an attention block its q, k, v, output and the N×N scores twice.
@@ -74,22 +80,26 @@ int64_t unet_activation_values(const UNetConfig& c, bool training) {
 
 }  // namespace
 
-int64_t planned_parameter_count(const ModelConfig& config) {
-  if (config.arch == "unet") return unet_parameters(config.unet);
-  if (config.arch != "mlp") throw std::invalid_argument(fmt::format("model config: unknown arch \"{}\"", config.arch));
-  const auto& m = config.mlp;
+int64_t unet_activation_bytes(const UNetConfig& c, bool training) {
+  return kFloatBytes * unet_activation_values(c, training);
+}
+
+int64_t mlp_parameters(const MLPConfig& m) {
   check_mlp_config(m);
   return linear(m.data_dim + m.time_embed_dim, m.hidden) + (m.depth - 1) * linear(m.hidden, m.hidden) +
          linear(m.hidden, m.data_dim);
 }
 
-int64_t activation_bytes_per_sample(const ModelConfig& config, bool training) {
-  if (config.arch == "unet") return kFloatBytes * unet_activation_values(config.unet, training);
-  if (config.arch != "mlp") throw std::invalid_argument(fmt::format("model config: unknown arch \"{}\"", config.arch));
-  const auto& m = config.mlp;
+int64_t mlp_activation_bytes(const MLPConfig& m, bool training) {
   check_mlp_config(m);
   const int64_t widths = m.data_dim + m.time_embed_dim + m.depth * m.hidden;
   return kFloatBytes * (training ? 3 * widths : 2 * std::max(m.hidden, m.data_dim + m.time_embed_dim));
+}
+
+int64_t planned_parameter_count(const ModelConfig& config) { return model_kind(config.arch).parameters(config); }
+
+int64_t activation_bytes_per_sample(const ModelConfig& config, bool training) {
+  return model_kind(config.arch).activation_bytes(config, training);
 }
 
 }  // namespace ddpm

@@ -1,12 +1,9 @@
-// Training progress for people and for scripts: a live status line on a terminal (plain periodic lines
-// otherwise), and RUN/metrics.jsonl with one JSON object per logged step.
+// Training progress for people: a live status line on a terminal (plain periodic lines otherwise).
+// (For scripts: RUN/metrics.jsonl, training/metrics_log.h.)
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <string>
 
 namespace ddpm {
@@ -30,17 +27,6 @@ class TrainProgress {
   bool have_loss_ = false, last_finite_ = false;
   int64_t skipped_ = 0;
   std::chrono::steady_clock::time_point begin_, last_print_, window_start_;
-};
-
-// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first, so the file
-// describes exactly one history.
-class MetricsLog {
- public:
-  MetricsLog(const std::string& run_dir, int64_t resumed_step);
-  void write(const nlohmann::json& record);
-
- private:
-  std::ofstream out_;
 };
 
 }  // namespace ddpm
