@@ -207,6 +207,7 @@ void Trainer::run(bool live_progress) {
     while (step_ < config_.steps) train_step();
     return;
   }
+  const int64_t first_step = step_ + 1;
   TrainProgress progress(step_, config_.steps, live_progress);
   MetricsLog metrics(run_dir_, step_);
   const auto batch_note = group_ ? fmt::format("{} ({} ranks × {})", config_.batch, world_size(), config_.batch / world_size())
@@ -234,9 +235,10 @@ void Trainer::run(bool live_progress) {
     }
   }
   if (last_checkpoint != step_) progress.note("checkpoint: " + save_checkpoint());
-  // Skipped steps leave the weights as they were, so a run that ends on them kept weights that no longer
-  // give a finite loss (a learning rate that blew them up, non-finite --init weights): not a trained model.
-  if (bad_in_row_ > 0) {
+  // Skipped steps leave the weights as they were, so a run that ends on several of them (or skipped all it
+  // took) kept weights that no longer give a finite loss (a learning rate that blew them up, non-finite
+  // --init weights): not a trained model. One skipped last step is what a single bad example does.
+  if (bad_in_row_ >= 2 || bad_in_row_ > step_ - first_step) {
     progress.finish();
     throw std::runtime_error(fmt::format(
         "training ended at step {} on {} skipped steps in a row ({} skipped in all): the weights give non-finite "
