@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "io/run_folder.h"
 #include "io/safetensors.h"
 #include "temp_dir.h"
-#include "training/checkpoint.h"
 
 extern char** environ;
 
@@ -255,6 +255,33 @@ TEST(Distributed, LaunchEnvironmentErrors) {
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find("error: rank 0 of 2: the ranks did not all meet at 127.0.0.1:"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(dir.file("run") + "/checkpoints"));
+}
+
+// A busy MASTER_PORT and an unknown MASTER_ADDR are named at once: before, the first waited out the whole
+// --dist-timeout and the second printed c10d's log lines first.
+TEST(Distributed, BusyPortAndUnknownHostAreNamedAtOnce) {
+  ddpm::test::TempDir dir;
+  const int port = free_port();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  CliProcess busy(train_args(dir.file("run"), 10, 64, 10) + " --dist-timeout 600", rank_env(0, 2, port), dir.file("log"));
+  EXPECT_EQ(busy.wait_for(60s).value_or(-2), 1);
+  EXPECT_NE(busy.output().find("MASTER_PORT " + std::to_string(port) + " on 127.0.0.1 is in use by another process"),
+            std::string::npos) << busy.output();
+  ::close(listener);
+
+  auto env = rank_env(1, 2, port);
+  env["MASTER_ADDR"] = "no-such-host.invalid";
+  CliProcess unknown(train_args(dir.file("run2"), 10, 64, 10), env, dir.file("log2"));
+  EXPECT_EQ(unknown.wait_for(60s).value_or(-2), 1);
+  const auto out = unknown.output();
+  EXPECT_NE(out.find("error: MASTER_ADDR 'no-such-host.invalid' does not resolve"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\n["), std::string::npos) << out;  // no c10d log lines ("[W socket.cpp:...")
 }
 
 }  // namespace

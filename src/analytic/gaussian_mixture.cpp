@@ -83,6 +83,8 @@ void validate_mixture(const GaussianMixture& m) {
     throw std::invalid_argument(fmt::format("mixture: means must be [K = {}, d], got {}", K,
                                             m.means.defined() ? c10::str(m.means.sizes()) : "nothing"));
   const int64_t d = m.means.size(1);
+  if (d > kMaxMixtureDimension)
+    throw std::invalid_argument(fmt::format("mixture: dimension {} is above the limit of {}", d, kMaxMixtureDimension));
   if (!m.covariances.defined() || m.covariances.dim() != 3 || m.covariances.size(0) != K ||
       m.covariances.size(1) != d || m.covariances.size(2) != d)
     throw std::invalid_argument(fmt::format("mixture: covariances must be [K = {}, d = {}, d], got {}", K, d,
@@ -140,6 +142,8 @@ GaussianMixture read_mixture_json(const std::string& path) {
     const int64_t d = static_cast<int64_t>(means[0].size());
     for (const auto& row : means)
       if (static_cast<int64_t>(row.size()) != d || d == 0) throw fail("every mean must have the same, nonzero, length");
+    if (d > kMaxMixtureDimension)  // before the d×d covariances are built
+      throw fail(fmt::format("dimension {} is above the limit of {}", d, kMaxMixtureDimension));
     GaussianMixture m;
     m.weights = weights;
     m.means = torch::empty({K, d}, f64());
@@ -229,7 +233,7 @@ torch::Tensor assign_components(const GaussianMixture& m, const torch::Tensor& x
   return component_log_joint(m, x, torch::ones({1}, f64())).argmax(1);
 }
 
-NoisePredictor mixture_denoiser(const GaussianMixture& mixture, const Schedule& schedule) {
+NoisePredictor mixture_noise_predictor(const GaussianMixture& mixture, const Schedule& schedule) {
   validate_mixture(mixture);
   return [m = mixture, e = eigen(mixture), alphas_cumprod = schedule.alphas_cumprod](const torch::Tensor& xt,
                                                                                      const torch::Tensor& t) {

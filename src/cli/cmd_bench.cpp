@@ -1,4 +1,4 @@
-// `ddpm bench`: the benchmark of issue 7 (peak, training and sampling throughput, MFU, memory); prints a
+// `ddpm bench`: the benchmark (peak, training and sampling throughput, MFU, memory); prints a
 // table or one JSON object, and with --profile the operators where the time goes.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -53,12 +53,12 @@ Subcommand add_bench(CLI::App& parent) {
   app->add_option("--device", o.device, "cpu or cuda")->capture_default_str();
   app->add_option("--preset", o.preset, "network (default: fashion on cpu, cifar10 on cuda)")
       ->check(CLI::IsMember(preset_names()));
-  app->add_option("--batch", o.train_batch, "training batch (default: 64 on cpu, 128 on cuda)")->check(CLI::PositiveNumber);
+  app->add_option("--batch", o.train_batch, "training batch (default: 64 on cpu, 128 on cuda)")->check(positive());
   app->add_flag("--json", f->json, "print one JSON object");
   app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little");
   app->add_flag("--profile", o.profile, "also LibTorch's profile of a training step and of sampling at each batch");
   app->add_option("--top", f->top, "operators listed per profile (text output)")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   return {app, [f] {
             const auto report = run_bench(f->options);
             if (f->json)

@@ -72,9 +72,9 @@ Subcommand add_classifier(CLI::App& parent) {
   app->add_option("--data", f->data, "labelled image data (train split to learn, test split to report accuracy)")
       ->capture_default_str();
   app->add_option("--out", f->out, "classifier file to write (.safetensors)")->required();
-  app->add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--batch", o.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--lr", o.lr, "peak Adam learning rate (cosine decay to 0)")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str()->check(positive());
+  app->add_option("--batch", o.batch, "batch size")->capture_default_str()->check(positive());
+  app->add_option("--lr", o.lr, "peak Adam learning rate (cosine decay to 0)")->capture_default_str()->check(positive());
   app->add_option("--seed", o.seed, "seed of weights, batch order, flips and dropout")->capture_default_str();
   app->add_flag("--no-flip", f->no_flip, "no random horizontal flips");
   return {app, [f] { run_train(*f); }};

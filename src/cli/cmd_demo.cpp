@@ -15,14 +15,14 @@ Subcommand add_demo(CLI::App& parent) {
   app->add_option("--model", o->model, "shipped model name, model file or run folder")->capture_default_str();
   app->add_option("--out", o->out, "output folder")->capture_default_str();
   app->add_option("--seed", o->seed, "seed")->capture_default_str();
-  app->add_option("--grid", o->grid, "images in the DDIM grid")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--ddim-steps", o->ddim_steps, "DDIM steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--ancestral-n", o->ancestral_n, "images drawn by Algorithm 2")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--grid", o->grid, "images in the DDIM grid")->capture_default_str()->check(positive());
+  app->add_option("--ddim-steps", o->ddim_steps, "DDIM steps")->capture_default_str()->check(positive());
+  app->add_option("--ancestral-n", o->ancestral_n, "images drawn by Algorithm 2")->capture_default_str()->check(positive());
   app->add_option("--ancestral-steps", o->ancestral_steps, "steps of Algorithm 2 (fewer than T: respaced)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   app->add_flag("!--no-gmm", o->gmm, "skip the Gaussian-mixture experiment");
   app->add_option("--gmm-train-steps", o->gmm_train_steps, "training steps of the mixture's MLP")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   return {app, [o] {
             const auto result = run_demo(*o, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
             fmt::print("\n");

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "inference/trained_model.h"
 #include "io/safetensors.h"
-#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -20,7 +20,7 @@ void run(const ExportFlags& f) {
   if (std::filesystem::exists(f.out) && !f.force)
     throw std::runtime_error(fmt::format("'{}' exists; pass --force to replace it", f.out));
   const auto model = load_trained_model(f.model, f.raw);
-  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule, model.step));
+  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule_config, model.step));
   fmt::print("wrote {} ({} weights of step {}, from {})\n", f.out, f.raw ? "raw" : "EMA", model.step, model.path);
 }
 

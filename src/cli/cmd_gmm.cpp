@@ -1,5 +1,5 @@
-// `ddpm gmm`: the Gaussian-mixture experiment (seed 001 Parts 2, 5, 7): trains the MLP denoiser on the
-// mixture (Algorithm 1, into OUT/model), then measures it beside the exact denoiser.
+// `ddpm gmm`: the Gaussian-mixture experiment (the lecture notes' Parts 2, 5 and 7, docs/NOTATION.md):
+// trains the MLP on the mixture (Algorithm 1, into OUT/model), then measures it beside the exact denoiser.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -38,18 +38,18 @@ Subcommand add_gmm(CLI::App& parent) {
   app->add_option("--mixture", c.mixture, "two-modes | ring8 | grid25 | FILE.json")->capture_default_str();
   app->add_option("--out", args->run.out, "output folder (report.json and PNG figures)")->required();
   app->add_flag("--json", args->json, "print one JSON object instead of the tables");
-  app->add_option("--n", c.samples, "points per sample set")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{10000000}));
+  app->add_option("--n", c.samples, "points per sample set")->capture_default_str()->check(between(2, 1e7));
   app->add_option("--seed", c.seed, "random seed")->capture_default_str();
-  app->add_option("--timesteps,-T", c.schedule.timesteps, "T of the linear schedule")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--projections", c.projections, "sliced-W2 directions")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--timesteps,-T", c.schedule.timesteps, "T of the linear schedule")->capture_default_str()->check(positive(kMaxTimesteps));
+  app->add_option("--projections", c.projections, "sliced-W2 directions")->capture_default_str()->check(positive());
   app->add_option("--spacing", c.spacing, "respaced timesteps: leading | trailing | linspace")
       ->capture_default_str()
       ->check(CLI::IsMember(timestep_spacings()));
   app->add_option("--steps", c.discretization_steps, "K values of the discretization table")->capture_default_str();
-  app->add_option("--langevin-eps", c.langevin_epsilons, "Langevin step sizes")->capture_default_str();
+  app->add_option("--langevin-eps", c.langevin_epsilons, "Langevin step sizes")->capture_default_str()->check(positive());
   app->add_flag("!--no-figures", args->run.figures, "skip the PNG figures");
   app->add_option("--train-steps", args->run.train_steps, "training steps of the learned MLP (0: exact denoiser only)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(non_negative());
   return {app, [args] { run(*args); }};
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
 #include "data/data_spec.h"
 #include "models/model_config.h"
 #include "training/distributed.h"
@@ -49,9 +50,7 @@ Subcommand add_train(CLI::App& parent) {
   auto* app = parent.add_subcommand("train", "train a DDPM with L_simple (Algorithm 1) into a run folder");
   auto f = std::make_shared<TrainFlags>();
   auto& c = f->config;
-  std::string data_help = "training data:";
-  for (const auto& line : data_spec_help()) data_help += "\n  " + line;
-  app->add_option("--data", c.data, data_help)->capture_default_str();
+  add_data_flag(*app, c.data, "training data:");
   app->add_option("--out", f->out, "run folder to create (checkpoints, samples/, metrics.jsonl)");
   auto* resume = app->add_option("--resume", f->resume, "continue the run in this folder from its latest checkpoint");
   auto* preset = app->add_option("--preset", c.preset, "network preset (default: chosen from the data's shape)")
@@ -61,35 +60,35 @@ Subcommand add_train(CLI::App& parent) {
                   "folder or shipped name; the network and schedule are the ones stored with them")
       ->excludes(preset);
   f->steps = app->add_option("--steps", c.steps, "total training steps (with --resume: the new total)")
-                 ->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--batch", c.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+                 ->capture_default_str()->check(positive());
+  app->add_option("--batch", c.batch, "batch size")->capture_default_str()->check(positive());
   app->add_option("--seed", c.seed, "seed of the whole run")->capture_default_str();
-  app->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(positive());
   f->warmup = app->add_option("--warmup", c.warmup, "linear lr warmup steps (scaled down for short runs)")
-                  ->capture_default_str()->check(CLI::NonNegativeNumber);
+                  ->capture_default_str()->check(non_negative());
   f->ema = app->add_option("--ema-decay", c.ema_decay, "EMA decay (scaled down for short runs)")
-               ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+               ->capture_default_str()->check(between(0.0, 1.0, false));
   app->add_option("--sample-every", c.sample_every, "EMA sample grid every K steps (0: only at the end)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(non_negative());
   app->add_option("--sample-steps", c.sample_steps, "respaced sampling steps for those grids")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   app->add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every K steps (0: only at the end)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  app->add_option("--keep", c.keep, "checkpoints kept")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(non_negative());
+  app->add_option("--keep", c.keep, "checkpoints kept")->capture_default_str()->check(positive());
   app->add_option("--max-bad-steps", c.max_bad_steps, "stop after this many non-finite steps in a row (each is skipped)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--schedule", c.schedule.kind, "variance schedule")->capture_default_str()
+      ->capture_default_str()->check(positive());
+  app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(positive());
+  app->add_option("--schedule", c.schedule.kind, choices_help("variance schedule:", schedule_help()))->capture_default_str()
       ->check(CLI::IsMember(schedule_kinds()))->excludes(init);
   app->add_option("--timesteps,-T", c.schedule.timesteps, "diffusion steps T")->capture_default_str()
-      ->check(CLI::PositiveNumber)->excludes(init);
-  app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(CLI::PositiveNumber);
+      ->check(positive(kMaxTimesteps))->excludes(init);
+  app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(positive());
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();
   auto* dist_timeout = app->add_option("--dist-timeout", f->dist_timeout,
                                        "multi-process runs (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): "
-                                       "seconds to wait for the other ranks before stopping with an error")
-                           ->capture_default_str()->check(CLI::PositiveNumber);
+                                       "seconds to wait for the other ranks before stopping with an error (at most a week)")
+                           ->capture_default_str()->check(positive(7 * 24 * 3600.0));
   for (auto* o : app->get_options())
     if (o != resume && o != dist_timeout && o->get_name() != "--steps" && o->get_name() != "--help") o->excludes(resume);
   return {app, [f] { run(*f); }};

@@ -7,6 +7,8 @@
 
 #include <functional>
 
+#include "cli/number_checks.h"
+
 namespace ddpm::cli {
 
 struct Subcommand {

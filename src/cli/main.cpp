@@ -7,15 +7,17 @@
 #include <exception>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "cli/commands.h"
-#include "training/cpu_runtime.h"
+#include "runtime/cpu_runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};
   app.require_subcommand(1, 1);
   int threads = 0;
-  app.add_option("--threads", threads, "intra-op CPU threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, fmt::format("intra-op CPU threads (default: all cores; at most {})", ddpm::max_cpu_threads()))
+      ->check(ddpm::cli::non_negative(ddpm::max_cpu_threads()));
 
   using namespace ddpm::cli;
   const std::vector<Subcommand> commands = {add_schedule(app), add_info(app), add_train(app), add_sample(app),
@@ -29,6 +31,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A mistyped subcommand is left over as an extra word, and CLI11 would only say that one is required.
+    const auto extras = app.remaining();
+    if (app.get_subcommands().empty() && !extras.empty() && extras.front().rfind('-', 0) != 0) {
+      std::vector<std::string> names;
+      for (const auto& command : commands) names.push_back(command.app->get_name());
+      std::fprintf(stderr, "error: unknown subcommand '%s' (one of: %s)\n", extras.front().c_str(),
+                   fmt::format("{}", fmt::join(names, ", ")).c_str());
+      return 2;
+    }
     app.exit(e);
     return 2;
   }

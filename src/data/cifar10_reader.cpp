@@ -1,5 +1,6 @@
 // CIFAR-10 binary batches: the fixed record layout lets the size check come before any reading.
 #include "data/cifar10_reader.h"
+#include "io/input_file.h"
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +10,7 @@ namespace ddpm {
 
 CifarBatch read_cifar10_batch(const std::string& path) {
   namespace fs = std::filesystem;
-  if (!fs::is_regular_file(path)) throw std::runtime_error(fmt::format("{}: no such file", path));
+  require_regular_file(path);
   const auto size = fs::file_size(path);
   if (size != static_cast<uint64_t>(kCifarBatchBytes))
     throw std::runtime_error(fmt::format(

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <fmt/ranges.h>
+
 #include "analytic/gaussian_mixture.h"
 #include "core/random.h"
 #include "data/cifar10_reader.h"
@@ -157,9 +159,10 @@ Dataset load_dataset(const std::string& spec, const DataOptions& options) {
     auto d = source.load(argument, options);
     return d.is_image() ? adapt_images(std::move(d), options) : d;
   }
-  std::string known;
-  for (const auto& source : kSources) known += fmt::format("\n  {}", source.help);
-  throw std::invalid_argument(fmt::format("unknown data spec '{}'; expected one of:{}", spec, known));
+  std::vector<std::string> known;
+  for (const auto& source : kSources) known.emplace_back(source.kind);
+  throw std::invalid_argument(fmt::format("unknown data source '{}' in '{}' (known: {}; see --help)", kind, spec,
+                                          fmt::join(known, ", ")));
 }
 
 std::vector<std::string> data_spec_help() {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -30,8 +31,15 @@ bool is_image_file(const fs::path& p) {
 std::vector<std::string> list_images(const std::string& dir) {
   if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("{}: no such directory", dir));
   std::vector<std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink))
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path().string());
+  // Symlinked folders are followed, but each real folder only once: a link to a parent (a loop) would
+  // otherwise be walked until the path grows too long, and a folder linked twice would count twice.
+  std::set<fs::path> seen = {fs::canonical(dir)};
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory(ec) && !seen.insert(fs::canonical(it->path(), ec)).second) it.disable_recursion_pending();
+    if (it->is_regular_file(ec) && is_image_file(it->path())) files.push_back(it->path().string());
+  }
   std::sort(files.begin(), files.end());  // a stable order, so indices mean the same file on every run
   return files;
 }

@@ -2,6 +2,7 @@
 // the code: gzread passes non-gzip input through unchanged (so raw files work, and for them the exact
 // size is checked up front), and a truncated gzip stream shows only in gzerror / gzclose, not as -1.
 #include "data/idx_reader.h"
+#include "io/input_file.h"
 
 #include <zlib.h>
 
@@ -16,8 +17,7 @@ namespace {
 class GzReader {
  public:
   explicit GzReader(const std::string& path) : path_(path) {
-    if (!std::filesystem::is_regular_file(path))
-      throw std::runtime_error(fmt::format("{}: no such file", path));
+    require_regular_file(path);
     file_ = gzopen(path.c_str(), "rb");
     if (!file_) throw std::runtime_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   }

@@ -1,6 +1,7 @@
 // CSV points: fields split on commas, surrounding blanks ignored, blank lines skipped. A first line that
 // does not parse as numbers is taken as the header; anywhere else it is an error.
 #include "data/points_reader.h"
+#include "io/input_file.h"
 
 #include <cerrno>
 #include <cmath>
@@ -41,7 +42,7 @@ bool parse_row(const std::string& line, std::vector<float>& out, std::string& ba
 }  // namespace
 
 torch::Tensor read_points_csv(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(fmt::format("{}: no such file", path));
+  require_regular_file(path);
   std::ifstream in(path);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open", path));
   std::vector<float> values, row;

@@ -1,5 +1,6 @@
 // Atomic file replacement with POSIX calls (see atomic_file.h).
 #include "io/atomic_file.h"
+#include "io/input_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -61,7 +62,7 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 }
 
 std::string read_file_bytes(const std::string& path) {
-  if (std::filesystem::is_directory(path)) fail("read", path, EISDIR);
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("open", path, errno);
   std::ostringstream buffer;

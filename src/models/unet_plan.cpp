@@ -4,6 +4,7 @@
 #include "models/unet_plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/ranges.h>
@@ -26,17 +27,27 @@ void check_sizes(const UNetConfig& c) {
   }
 }
 
+// Upper limits far above any useful U-Net (Ho et al.'s largest: 256x256, 128 channels x 4, 2 blocks per
+// level, 6 levels), so that sizes read from a corrupt file are refused before any count or allocation.
+constexpr int64_t kMaxImageSide = 16384, kMaxChannels = 8192, kMaxLevels = 16, kMaxResBlocks = 64;
+
+void require_in(const char* field, int64_t value, int64_t max) {
+  require(value >= 1 && value <= max, fmt::format("{} must be from 1 to {}, got {}", field, max, value));
+}
+
 void check_fields(const UNetConfig& c) {
-  require(c.in_channels >= 1, fmt::format("in_channels must be >= 1, got {}", c.in_channels));
-  require(c.image_height >= 1 && c.image_width >= 1,
-          fmt::format("image size must be positive, got {}x{}", c.image_height, c.image_width));
-  require(c.base_channels >= 1, fmt::format("base_channels must be >= 1, got {}", c.base_channels));
+  require_in("in_channels", c.in_channels, kMaxChannels);
+  require_in("image_height", c.image_height, kMaxImageSide);
+  require_in("image_width", c.image_width, kMaxImageSide);
+  require_in("base_channels", c.base_channels, kMaxChannels);
   require(!c.channel_mult.empty(), "channel_mult must list at least one level");
-  for (auto m : c.channel_mult) require(m >= 1, fmt::format("channel_mult entries must be >= 1, got {}", m));
-  require(c.num_res_blocks >= 1, fmt::format("num_res_blocks must be >= 1, got {}", c.num_res_blocks));
+  require(static_cast<int64_t>(c.channel_mult.size()) <= kMaxLevels,
+          fmt::format("channel_mult may list at most {} levels, got {}", kMaxLevels, c.channel_mult.size()));
+  for (auto m : c.channel_mult) require_in("every channel_mult entry", m, kMaxChannels / c.base_channels);
+  require_in("num_res_blocks", c.num_res_blocks, kMaxResBlocks);
   require(c.dropout >= 0.0 && c.dropout < 1.0, fmt::format("dropout must be in [0, 1), got {}", c.dropout));
   require(c.norm_groups >= 1, fmt::format("norm_groups must be >= 1, got {}", c.norm_groups));
-  require(c.norm_eps > 0.0, fmt::format("norm_eps must be > 0, got {}", c.norm_eps));
+  require(c.norm_eps > 0.0 && std::isfinite(c.norm_eps), fmt::format("norm_eps must be a finite number > 0, got {}", c.norm_eps));
   for (auto m : c.channel_mult)
     require((c.base_channels * m) % c.norm_groups == 0,
             fmt::format("norm_groups {} must divide every level's channels, but base_channels {} x {} = {}",

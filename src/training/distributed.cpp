@@ -15,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "training/rendezvous_checks.h"
+
 namespace ddpm {
 
 // LibTorch 2 made Gloo and NCCL backends of a ProcessGroup; in 1.x they are process groups themselves.
@@ -126,10 +128,13 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
   std::shared_ptr<DistributedGroup> group(new DistributedGroup(env, device, timeout));
   auto& c = *group->connection_;
   const std::string where = fmt::format("{}:{}", env.master_addr, env.master_port);
+  const bool serves_store = env.rank == 0 && !env.agent_store;
+  check_master_resolves(env.master_addr);
+  if (serves_store) check_master_port_free(env.master_addr, env.master_port);
   try {
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(env.master_port);
-    options.isServer = env.rank == 0 && !env.agent_store;
+    options.isServer = serves_store;
     // Every rank counts itself in (as torch.distributed does); the server waits until all have.
     options.numWorkers = static_cast<size_t>(env.world_size);
     options.waitWorkers = true;

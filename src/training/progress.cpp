@@ -1,9 +1,6 @@
 #include "training/progress.h"
 
 #include <cstdio>
-#include <filesystem>
-#include <sstream>
-#include <vector>
 
 namespace ddpm {
 namespace {
@@ -22,11 +19,13 @@ TrainProgress::TrainProgress(int64_t start_step, int64_t total_steps, bool live)
   begin_ = last_print_ = window_start_ = std::chrono::steady_clock::now();
 }
 
-void TrainProgress::step(int64_t step, double loss, int64_t images) {
+void TrainProgress::step(int64_t step, double loss, int64_t images, int64_t skipped) {
   using namespace std::chrono;
   const auto now = steady_clock::now();
   images_since_ += images;
-  if (std::isfinite(loss)) {
+  skipped_ = skipped;
+  last_finite_ = std::isfinite(loss);
+  if (last_finite_) {
     loss_ema_ = have_loss_ ? 0.98 * loss_ema_ + 0.02 * loss : loss;
     have_loss_ = true;
   }
@@ -43,8 +42,10 @@ void TrainProgress::step(int64_t step, double loss, int64_t images) {
   const double elapsed = duration<double>(now - begin_).count();
   const double per_step = step > start_ ? elapsed / static_cast<double>(step - start_) : 0.0;
   const double eta = per_step * static_cast<double>(total_ - step);
-  const std::string line = fmt::format("step {}/{}  loss {:.4f}  {:.1f} img/s  elapsed {}  eta {}", step, total_,
-                                       loss_ema_, rate_, format_duration(elapsed), format_duration(eta));
+  const std::string loss_text = last_finite_ ? fmt::format("{:.4f}", loss_ema_) : "non-finite (step skipped)";
+  const std::string skipped_text = skipped_ > 0 ? fmt::format("  skipped {}", skipped_) : "";
+  const std::string line = fmt::format("step {}/{}  loss {}{}  {:.1f} img/s  elapsed {}  eta {}", step, total_, loss_text,
+                                       skipped_text, rate_, format_duration(elapsed), format_duration(eta));
   if (live_)
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
   else
@@ -59,28 +60,6 @@ void TrainProgress::note(const std::string& message) {
 
 void TrainProgress::finish() {
   if (live_) std::fprintf(stderr, "\n");
-}
-
-MetricsLog::MetricsLog(const std::string& run_dir, int64_t resumed_step) {
-  const auto path = std::filesystem::path(run_dir) / "metrics.jsonl";
-  std::vector<std::string> kept;
-  if (resumed_step > 0) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= resumed_step) kept.push_back(line);
-    }
-  }
-  out_.open(path, std::ios::trunc);
-  if (!out_) throw std::runtime_error(fmt::format("cannot write '{}'", path.string()));
-  for (const auto& line : kept) out_ << line << "\n";
-  out_.flush();
-}
-
-void MetricsLog::write(const nlohmann::json& record) {
-  out_ << record.dump() << "\n";
-  out_.flush();
 }
 
 }  // namespace ddpm

@@ -1,12 +1,9 @@
-// Training progress for people and for scripts: a live status line on a terminal (plain periodic lines
-// otherwise), and RUN/metrics.jsonl with one JSON object per logged step.
+// Training progress for people: a live status line on a terminal (plain periodic lines otherwise).
+// (For scripts: RUN/metrics.jsonl, training/metrics_log.h.)
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <string>
 
 namespace ddpm {
@@ -14,8 +11,10 @@ namespace ddpm {
 class TrainProgress {
  public:
   TrainProgress(int64_t start_step, int64_t total_steps, bool live);
-  // Called every step; prints when due. `images` is the number of examples in the step.
-  void step(int64_t step, double loss, int64_t images);
+  // Called every step; prints when due. `images` is the number of examples in the step; `skipped` counts
+  // the run's skipped (non-finite) steps, shown when there are any. A skipped step's loss is not finite:
+  // the line then says so instead of repeating the last finite average.
+  void step(int64_t step, double loss, int64_t images, int64_t skipped = 0);
   // A message on its own line (the live line is redrawn after it).
   void note(const std::string& message);
   void finish();
@@ -25,19 +24,9 @@ class TrainProgress {
   int64_t start_, total_, images_since_ = 0;
   bool live_;
   double rate_ = 0.0, loss_ema_ = 0.0;
-  bool have_loss_ = false;
+  bool have_loss_ = false, last_finite_ = false;
+  int64_t skipped_ = 0;
   std::chrono::steady_clock::time_point begin_, last_print_, window_start_;
-};
-
-// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first, so the file
-// describes exactly one history.
-class MetricsLog {
- public:
-  MetricsLog(const std::string& run_dir, int64_t resumed_step);
-  void write(const nlohmann::json& record);
-
- private:
-  std::ofstream out_;
 };
 
 }  // namespace ddpm

@@ -2,26 +2,12 @@
 #include "training/train_config.h"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 #include "io/json_integer.h"
 
 namespace ddpm {
-
-void to_json(nlohmann::json& j, const ScheduleConfig& c) {
-  j = {{"kind", c.kind},         {"timesteps", c.timesteps}, {"beta_start", c.beta_start},
-       {"beta_end", c.beta_end}, {"cosine_s", c.cosine_s},   {"max_beta", c.max_beta},
-       {"betas_file", c.betas_file}};
-}
-
-void from_json(const nlohmann::json& j, ScheduleConfig& c) {
-  j.at("kind").get_to(c.kind);
-  c.timesteps = json_integer<int64_t>(j.at("timesteps"), "schedule: timesteps");
-  j.at("beta_start").get_to(c.beta_start);
-  j.at("beta_end").get_to(c.beta_end);
-  c.cosine_s = j.value("cosine_s", c.cosine_s);
-  c.max_beta = j.value("max_beta", c.max_beta);
-  c.betas_file = j.value("betas_file", c.betas_file);
-}
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
   j = {{"data", c.data},
@@ -69,6 +55,31 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   c.log_every = json_integer<int64_t>(j.at("log_every"), "config: log_every");
   c.max_bad_steps = json_integer<int64_t>(j.at("max_bad_steps"), "config: max_bad_steps");
   j.at("device").get_to(c.device);
+}
+
+TrainConfig check_train_config(TrainConfig c) {
+  const auto positive = [](const char* field, double value) {
+    if (!(std::isfinite(value) && value > 0.0))
+      throw std::invalid_argument(fmt::format("{} must be a finite number > 0, got {}", field, value));
+  };
+  const auto at_least = [](const char* field, int64_t value, int64_t min) {
+    if (value < min) throw std::invalid_argument(fmt::format("{} must be at least {}, got {}", field, min, value));
+  };
+  positive("lr", c.lr);
+  positive("grad_clip", c.grad_clip);
+  if (!(c.ema_decay >= 0.0 && c.ema_decay < 1.0))
+    throw std::invalid_argument(fmt::format("ema_decay must be in [0, 1), got {}", c.ema_decay));
+  at_least("steps", c.steps, 1);
+  at_least("batch", c.batch, 1);
+  at_least("warmup", c.warmup, 0);
+  at_least("image_size", c.image_size, 0);
+  at_least("sample_every", c.sample_every, 0);
+  at_least("sample_steps", c.sample_steps, 1);
+  at_least("checkpoint_every", c.checkpoint_every, 0);
+  at_least("keep", c.keep, 1);
+  at_least("log_every", c.log_every, 1);
+  at_least("max_bad_steps", c.max_bad_steps, 1);
+  return c;
 }
 
 std::string scale_for_short_run(TrainConfig& c, bool warmup_given, bool ema_given) {

@@ -36,8 +36,10 @@ struct TrainConfig {
   std::string device = "cpu";
 };
 
-void to_json(nlohmann::json& j, const ScheduleConfig& c);
-void from_json(const nlohmann::json& j, ScheduleConfig& c);
+// Returns `config` if every field is finite and in range (lr and grad_clip > 0, ema_decay in [0, 1), counts
+// at least 1 or 0 where 0 means "never"); otherwise std::invalid_argument names the first field that is
+// not. The trainer checks new and resumed runs alike, before any work.
+TrainConfig check_train_config(TrainConfig config);
 void to_json(nlohmann::json& j, const TrainConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 
