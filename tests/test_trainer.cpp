@@ -2,14 +2,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "core/random.h"
+#include "file_size_limit.h"
 #include "models/model_file.h"
 #include "training/checkpoint.h"
 #include "training/trained_model.h"
@@ -401,15 +400,10 @@ TEST(Checkpoint, FailedWriteKeepsPreviousCheckpoint) {
   const auto dir = fresh_dir("fsize");
   auto trainer = Trainer::create(points_config(write_points("fsize"), 10), dir);
   train_steps(*trainer, 5);
-  struct rlimit old_limit {};
-  getrlimit(RLIMIT_FSIZE, &old_limit);
-  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
-  struct rlimit small = old_limit;
-  small.rlim_cur = 4096;
-  setrlimit(RLIMIT_FSIZE, &small);
-  EXPECT_THROW(trainer->save_checkpoint(), std::runtime_error);
-  setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_handler);
+  {
+    test::FileSizeLimit full(4096);
+    EXPECT_THROW(trainer->save_checkpoint(), std::runtime_error);
+  }
   EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000000");
   EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
   auto resumed = Trainer::resume(dir, std::nullopt);

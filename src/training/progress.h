@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
+#include <memory>
 #include <string>
+
+#include "io/atomic_file.h"
 
 namespace ddpm {
 
@@ -29,15 +31,16 @@ class TrainProgress {
   std::chrono::steady_clock::time_point begin_, last_print_, window_start_;
 };
 
-// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first, so the file
-// describes exactly one history.
+// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first (the file is
+// rewritten atomically), so the file describes exactly one history. A line that cannot be written (a full
+// disk) throws: training does not go on without its log.
 class MetricsLog {
  public:
   MetricsLog(const std::string& run_dir, int64_t resumed_step);
   void write(const nlohmann::json& record);
 
  private:
-  std::ofstream out_;
+  std::unique_ptr<AppendFile> out_;
 };
 
 }  // namespace ddpm
