@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "io/output_path.h"
+#include "training/stop_signal.h"
 #include "training/cpu_runtime.h"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::Error& e) {  // a flag combination only the handler can check
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
+  } catch (const ddpm::Interrupted& e) {  // training stopped by SIGINT or SIGTERM, its checkpoint written
+    std::fprintf(stderr, "stopped: %s\n", e.what());
+    return e.exit_status();
   } catch (const ddpm::OutputExists& e) {  // the library's rule for outputs; --force is the tool's way to lift it
     std::fprintf(stderr, "error: %s; pass --force to %s\n", e.what(),
                  e.folder() ? "write into it (files of the same names are replaced)" : "replace it");

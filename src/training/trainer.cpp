@@ -23,6 +23,8 @@
 #include "training/optimizer_state.h"
 #include "training/progress.h"
 #include "training/network_predictor.h"
+#include "training/run_start.h"
+#include "training/stop_signal.h"
 #include "training/trained_model.h"
 
 namespace fs = std::filesystem;
@@ -48,10 +50,11 @@ std::shared_ptr<DistributedGroup> join_group(const std::optional<DataParallel>& 
 }
 
 // The step's statistics as one tensor: [loss, loss sum by quarter of the t range (4), example count by
-// quarter (4)], so that a data-parallel group averages them with the gradients (equal slices: the mean of
-// the ranks' means is the global mean).
+// quarter (4), a stop signal received (0 or 1)], so that a data-parallel group averages them with the
+// gradients (equal slices: the mean of the ranks' means is the global mean; every rank sees any rank's stop).
 torch::Tensor step_summary(const GradientStep& grad, int64_t T) {
-  auto summary = torch::zeros({9}, torch::kFloat64);
+  auto summary = torch::zeros({10}, torch::kFloat64);
+  summary[9] = StopSignals::received() != 0 ? 1.0 : 0.0;
   summary[0] = grad.loss;
   auto quarter = torch::div(grad.t.to(torch::kCPU) * 4, T, "floor");  // integer t: 0..3
   auto losses = grad.per_example.detach().to(torch::kCPU, torch::kFloat64);
@@ -144,10 +147,13 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   // is reused rather than left unusable.
   const bool writer = !parallel || parallel->env.rank == 0;
   std::error_code ec;
+  std::unique_ptr<RunLock> lock;
+  const bool created = writer && fs::create_directories(run_dir);
+  if (writer) lock = std::make_unique<RunLock>(run_dir);  // before looking inside: it may be another's live run
+  RemovedUnlessKept new_folder(created ? run_dir : "");   // a failed start leaves no folder it made
   if (writer && (fs::exists(fs::path(run_dir) / "config.json", ec) || latest_checkpoint(run_dir)))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
-  if (writer) fs::create_directories(run_dir);
   std::optional<TrainedModel> init;
   TrainConfig effective = config;
   if (!config.init.empty()) {
@@ -159,6 +165,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
     choose_model = false;
   }
   std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
+  trainer->lock_ = std::move(lock);
   if (init) {
     copy_weights(*trainer->net_, *init->net);
     copy_weights(*trainer->ema_net_, *init->net);
@@ -168,6 +175,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
     write_file_atomically((fs::path(run_dir) / "config.json").string(), nlohmann::json(trainer->config_).dump(2) + "\n");
   }
   trainer->check_ranks_agree();
+  new_folder.keep();
   return trainer;
 }
 
@@ -175,13 +183,17 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
                                          const std::optional<DataParallel>& parallel) {
   std::error_code ec;
   if (!fs::is_directory(run_dir, ec)) throw std::invalid_argument(fmt::format("no run folder at '{}'", run_dir));
+  std::unique_ptr<RunLock> lock;
+  if (!parallel || parallel->env.rank == 0) lock = std::make_unique<RunLock>(run_dir);
   auto latest = latest_checkpoint(run_dir);
   if (!latest)
-    throw std::invalid_argument(fmt::format("'{}' has no complete checkpoint to resume from", run_dir));
+    throw std::invalid_argument(fmt::format(
+        "'{}' has no complete checkpoint to resume from; start it over with --out {} --force", run_dir, run_dir));
   auto state = read_checkpoint(*latest).state;
   TrainConfig config = state.at("config").get<TrainConfig>();
   if (total_steps) config.steps = *total_steps;
   std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, false, parallel));
+  trainer->lock_ = std::move(lock);
   trainer->restore(*latest);
   trainer->check_ranks_agree();
   return trainer;
@@ -287,6 +299,7 @@ StepStats Trainer::train_step() {
   if (group_) reseed_dropout();
   const auto grad = compute_gradient(*net_, *optimizer_, schedule_, x0, gen_, options);
   stats.loss = summary[0].item<double>();
+  stats.stop = summary[9].item<double>() > 0;
   stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
   stats.batch = config_.batch;
@@ -362,8 +375,17 @@ void Trainer::run(bool live_progress) {
                  static_cast<long long>(config_.steps));
     return;
   }
+  const StopSignals stop_signals;
+  // In a group, a rank may stop for a signal another rank received; it then reports SIGTERM's status.
+  const auto interrupted = [this](const std::string& what) {
+    const int received = StopSignals::received();
+    return Interrupted(fmt::format("{} at step {}: {}; continue with --resume {}",
+                                   received ? signal_name(received) : "a stop signal on another rank", step_, what, run_dir_),
+                       received ? received : SIGTERM);
+  };
   if (!writes_run()) {  // the others only take the steps; rank 0 reports and writes
-    while (step_ < config_.steps) train_step();
+    while (step_ < config_.steps)
+      if (train_step().stop) throw interrupted("rank 0 writes the checkpoint");
     return;
   }
   TrainProgress progress(step_, config_.steps, live_progress);
@@ -389,13 +411,18 @@ void Trainer::run(bool live_progress) {
                      {"lr", stats.lr}, {"ema_decay", stats.ema_decay}, {"images_per_s", progress.images_per_second()},
                      {"skipped", stats.skipped}, {"skipped_total", skipped_total_}});
     }
-    if (config_.sample_every > 0 && stats.step % config_.sample_every == 0) {
+    if (config_.sample_every > 0 && stats.step % config_.sample_every == 0 && !stats.stop) {
       const auto grid = save_sample_grid();
       if (!grid.empty()) progress.note("samples: " + grid);
     }
     if (config_.checkpoint_every > 0 && stats.step % config_.checkpoint_every == 0) {
       progress.note("checkpoint: " + save_checkpoint());
       last_checkpoint = stats.step;
+    }
+    if (stats.stop) {
+      if (last_checkpoint != step_) progress.note("checkpoint: " + save_checkpoint());
+      progress.finish();
+      throw interrupted("its checkpoint is written");
     }
   }
   if (last_checkpoint != step_) progress.note("checkpoint: " + save_checkpoint());

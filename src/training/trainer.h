@@ -21,6 +21,7 @@
 #include "models/noise_net.h"
 #include "training/distributed.h"
 #include "training/ema.h"
+#include "training/run_lock.h"
 #include "training/train_config.h"
 
 namespace ddpm {
@@ -33,13 +34,15 @@ struct StepStats {
   double lr = 0.0;
   double ema_decay = 0.0;
   bool skipped = false;            // non-finite loss or gradient: weights and EMA untouched
+  bool stop = false;               // SIGINT or SIGTERM arrived (on any rank of a group) before the step's end
   int64_t batch = 0;               // examples in the step over all ranks
 };
 
 class Trainer {
  public:
-  // A new run in `run_dir` (created; it must not already hold a run). The network comes from
-  // config.preset fitted to the data's shape (model_for_data); config.model is replaced.
+  // A new run in `run_dir` (created; it must not already hold a run; a failed start removes the folder if
+  // it created it). The network comes from config.preset fitted to the data's shape (model_for_data);
+  // config.model is replaced.
   // With choose_model = false, config.model is used as given (it must fit the data).
   // With config.init set (a model file, run folder or shipped name), the network and the schedule are
   // the ones stored with those weights, and training starts from them instead of a random initialisation
@@ -62,7 +65,8 @@ class Trainer {
   std::string save_checkpoint();
   // A grid of EMA samples from fixed noise, RUN/samples/step-XXXXXXXX.png; returns its path.
   std::string save_sample_grid();
-  // Trains to config.steps with progress, metrics, periodic grids and checkpoints.
+  // Trains to config.steps with progress, metrics, periodic grids and checkpoints. SIGINT or SIGTERM
+  // (training/stop_signal.h) ends it after the current step and a checkpoint, throwing Interrupted.
   void run(bool live_progress);
 
   int64_t step() const { return step_; }
@@ -87,6 +91,7 @@ class Trainer {
   void reseed_dropout();
   void average_across_ranks(torch::Tensor& summary);
 
+  std::unique_ptr<RunLock> lock_;  // rank 0's ownership of the run folder, released last
   TrainConfig config_;
   std::string run_dir_;
   torch::Device device_;
