@@ -243,6 +243,7 @@ TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
   }
   EXPECT_EQ(trainer->skipped_steps(), 3);
   ASSERT_EQ(complete_checkpoints(dir).size(), 1u);
+  trainer.reset();  // the run folder's owner; resuming needs it gone
   EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
 }
 
