@@ -12,8 +12,8 @@
 #include "cli_process.h"
 #include "cli_runner.h"
 #include "io/atomic_file.h"
+#include "io/run_folder.h"
 #include "temp_dir.h"
-#include "training/checkpoint.h"
 
 namespace {
 

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "cli_process.h"
+#include "io/run_folder.h"
 #include "io/safetensors.h"
 #include "temp_dir.h"
-#include "training/checkpoint.h"
 
 namespace {
 

@@ -11,11 +11,11 @@
 
 #include "core/random.h"
 #include "file_size_limit.h"
+#include "inference/trained_model.h"
+#include "io/run_folder.h"
 #include "models/model_file.h"
-#include "training/checkpoint.h"
-#include "training/run_start.h"
+#include "training/new_run.h"
 #include "training/stop_signal.h"
-#include "training/trained_model.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;
@@ -383,7 +383,7 @@ TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
   // The model file in a checkpoint loads on its own, with its schedule.
   auto model = load_trained_model(dir);
   EXPECT_EQ(model.step, 30);
-  EXPECT_EQ(model.schedule.timesteps, 1000);
+  EXPECT_EQ(model.schedule.T, 1000);
   EXPECT_EQ(model.config.arch, "mlp");
 }
 

@@ -10,7 +10,7 @@
 #include "benchmark/sample_throughput.h"
 #include "benchmark/train_throughput.h"
 #include "models/model_config.h"
-#include "training/device.h"
+#include "runtime/device.h"
 
 namespace ddpm {
 namespace {

@@ -1,4 +1,4 @@
-// `ddpm bench`: the benchmark of issue 7 (peak, training and sampling throughput, MFU, memory); prints a
+// `ddpm bench`: the benchmark (peak, training and sampling throughput, MFU, memory); prints a
 // table or one JSON object, and with --profile the operators where the time goes.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -4,9 +4,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "inference/trained_model.h"
 #include "io/output_path.h"
 #include "io/safetensors.h"
-#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -19,7 +19,7 @@ struct ExportFlags {
 void run(const ExportFlags& f) {
   const auto model = load_trained_model(f.model, f.raw);
   check_output_files({{f.out, {".safetensors"}}}, {{f.model, model.path}, f.force});
-  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule, model.step));
+  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule_config, model.step));
   fmt::print("wrote {} ({} weights of step {}, from {})\n", f.out, f.raw ? "raw" : "EMA", model.step, model.path);
 }
 

@@ -6,14 +6,15 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
+#include "inference/generate.h"
+#include "inference/trained_model.h"
 #include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "io/output_path.h"
 #include "io/safetensors.h"
+#include "runtime/device.h"
 #include "samplers/sampler.h"
-#include "training/device.h"
-#include "training/generate.h"
-#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -47,10 +48,9 @@ void check_outputs(const SampleFlags& f, const TrainedModel& model, bool image) 
 void run(SampleFlags& f) {
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
   auto model = load_trained_model(f.model, f.raw, parse_device(f.device));
-  const bool image = model.config.arch == "unet";
-  f.options.sampler.clip_x0 = image;
+  const bool image = samples_are_images(model.config);
   check_outputs(f, model, image);
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   const int64_t evals = sampler_evaluations(f.options.sampler, schedule.T);
   const bool live = ::isatty(STDERR_FILENO);
   std::fprintf(stderr, "sampling %lld with %s (%lld network evaluations, variance %s) from %s\n",
@@ -66,7 +66,7 @@ void run(SampleFlags& f) {
   };
   std::unique_ptr<TrajectoryRecorder> trajectory;
   if (!f.trajectory.empty()) {
-    trajectory = std::make_unique<TrajectoryRecorder>(f.options.sampler.steps > 0 ? f.options.sampler.steps : schedule.T);
+    trajectory = std::make_unique<TrajectoryRecorder>();
   }
   auto samples = generate(model, f.options, trajectory.get(), progress);
   if (live) std::fprintf(stderr, "\n");
@@ -98,13 +98,9 @@ Subcommand add_sample(CLI::App& parent) {
   app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--out", f->out, "output: .png grid (images) or .csv (points)")->capture_default_str();
   app->add_option("--seed", f->options.seed, "seed")->capture_default_str();
-  app->add_option("--sampler", s.kind, "ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
-  app->add_option("--steps", s.steps, "sampling steps (default: all T)")->check(CLI::PositiveNumber);
-  app->add_option("--spacing", s.spacing, "leading | trailing | linspace (with --steps < T)")->capture_default_str()
-      ->check(CLI::IsMember({"leading", "trailing", "linspace"}));
-  app->add_option("--eta", s.eta, "DDIM eta (0: deterministic)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_sampler_flags(*app, s);
   app->add_option("--variance", f->variance, "posterior (beta tilde) | beta (default: beta for all T steps, posterior for fewer)")
-      ->check(CLI::IsMember({"posterior", "beta"}));
+      ->check(CLI::IsMember(variance_kinds()));
   app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");
   app->add_flag("--force", f->force, "replace existing output files (never the model read)");
   app->add_option("--save-tensors", f->save_tensors, "also save the samples as a safetensors file");

@@ -9,8 +9,8 @@
 
 #include "cli/commands.h"
 #include "io/output_path.h"
+#include "runtime/cpu_runtime.h"
 #include "training/stop_signal.h"
-#include "training/cpu_runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};

@@ -4,20 +4,15 @@
 #include <filesystem>
 
 #include "experiments/gmm_run.h"
+#include "inference/generate.h"
+#include "inference/trained_model.h"
 #include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "io/output_path.h"
-#include "training/generate.h"
-#include "training/trained_model.h"
+#include "runtime/clock.h"
 
 namespace ddpm {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 int64_t square_columns(int64_t n) {
   int64_t c = 1;
@@ -36,14 +31,13 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::str
   GenerateOptions g;
   g.n = n;
   g.seed = o.seed;
-  spec.clip_x0 = true;
   g.sampler = spec;
-  const auto T = make_schedule(model.schedule).T;
+  const auto T = model.schedule.T;
   const int64_t evals = sampler_evaluations(spec, T) * n;
   log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations)...", n, spec.kind,
                   spec.steps > 0 ? spec.steps : T, evals));
   std::unique_ptr<TrajectoryRecorder> recorder;
-  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>(spec.steps > 0 ? spec.steps : T);
+  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>();
   const auto start = Clock::now();
   const auto images = generate(model, g, recorder.get());
   const double secs = seconds_since(start);
@@ -78,7 +72,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   std::string summary = "# ddpm demo\n\n";
 
   summary += fmt::format("Model: `{}` ({} after {} training steps; {} schedule, T = {}).\n\n", model.path,
-                         model.config.arch, model.step, model.schedule.kind, model.schedule.timesteps);
+                         model.config.arch, model.step, model.schedule.kind, model.schedule.T);
 
   SamplerSpec ddim;
   ddim.kind = "ddim";
@@ -98,7 +92,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   result.files.push_back({slow.trajectory_path,
                           "Algorithm 2 made visible: each column a step of the reverse chain from t = T (left) to t = 1 "
                           "(right); for each of four samples a row of x_t and below it the model's prediction of x_0 "
-                          "(eq. 56) at that step"});
+                          "(Ho et al. eq. 15) at that step"});
   summary += "- " + slow.line + "\n";
 
   if (o.gmm) {

@@ -4,10 +4,10 @@
 #include <optional>
 
 #include "experiments/gmm_figures.h"
+#include "inference/network_predictor.h"
+#include "inference/trained_model.h"
 #include "io/atomic_file.h"
 #include "io/output_path.h"
-#include "training/network_predictor.h"
-#include "training/trained_model.h"
 #include "training/trainer.h"
 
 namespace ddpm {

@@ -1,4 +1,4 @@
-// Annealed Langevin dynamics (Song & Ermon 2019; seed 001 Part 2) driven by an ε-predictor: at each noise
+// Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1) driven by an ε-predictor: at each noise
 // level t (from the most to the least noisy) take n steps of
 //   x ← x + (α_t / 2) s(x, t) + √α_t z,   s = -ε_θ(x, t) / √(1 - ᾱ_t),   α_t = ε · σ_t² / σ_L²,
 // where σ_t² = 1 - ᾱ_t is the level's noise variance and σ_L the smallest one. It is an MCMC sampler of each
@@ -9,8 +9,8 @@
 
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

@@ -1,10 +1,6 @@
 #include "training/progress.h"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <vector>
 
 namespace ddpm {
 namespace {
@@ -60,29 +56,6 @@ void TrainProgress::note(const std::string& message) {
 
 void TrainProgress::finish() {
   if (live_) std::fprintf(stderr, "\n");
-}
-
-MetricsLog::MetricsLog(const std::string& run_dir, int64_t resumed_step) {
-  const auto path = std::filesystem::path(run_dir) / "metrics.jsonl";
-  std::string kept;
-  if (resumed_step > 0) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= resumed_step) kept += line + "\n";
-    }
-  }
-  write_file_atomically(path.string(), kept);
-  out_ = std::make_unique<AppendFile>(path.string());
-}
-
-void MetricsLog::write(const nlohmann::json& record) {
-  try {
-    out_->append(record.dump() + "\n");
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(fmt::format("{} (training stopped; the last checkpoint is kept)", e.what()));
-  }
 }
 
 }  // namespace ddpm

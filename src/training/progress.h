@@ -1,15 +1,10 @@
-// Training progress for people and for scripts: a live status line on a terminal (plain periodic lines
-// otherwise), and RUN/metrics.jsonl with one JSON object per logged step.
+// Training progress for people: a live status line on a terminal (plain periodic lines otherwise).
+// (For scripts: RUN/metrics.jsonl, training/metrics_log.h.)
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <string>
-
-#include "io/atomic_file.h"
 
 namespace ddpm {
 
@@ -29,18 +24,6 @@ class TrainProgress {
   double rate_ = 0.0, loss_ema_ = 0.0;
   bool have_loss_ = false;
   std::chrono::steady_clock::time_point begin_, last_print_, window_start_;
-};
-
-// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first (the file is
-// rewritten atomically), so the file describes exactly one history. A line that cannot be written (a full
-// disk) throws: training does not go on without its log.
-class MetricsLog {
- public:
-  MetricsLog(const std::string& run_dir, int64_t resumed_step);
-  void write(const nlohmann::json& record);
-
- private:
-  std::unique_ptr<AppendFile> out_;
 };
 
 }  // namespace ddpm

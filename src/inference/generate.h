@@ -1,0 +1,26 @@
+// Drawing samples from a trained model: noise → sampler → data, with an optional trajectory record and a
+// progress callback. The CLI's `ddpm sample`, the demo and evaluation all come through here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "inference/trained_model.h"
+#include "samplers/sampler.h"
+#include "samplers/trajectory.h"
+
+namespace ddpm {
+
+struct GenerateOptions {
+  int64_t n = 16;
+  uint64_t seed = 0;
+  SamplerSpec sampler;
+  int64_t batch = 256;  // samples drawn at once (memory bound)
+};
+
+// Returns n samples ([n, C, H, W] in [-1, 1] for images, [n, d] for points) on the CPU. `trajectory`
+// (optional) records the first batch.
+torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, TrajectoryRecorder* trajectory = nullptr,
+                       const StepCallback& progress = {});
+
+}  // namespace ddpm

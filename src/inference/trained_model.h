@@ -1,0 +1,40 @@
+// A trained model as files: the network's weights with its ModelConfig and its ScheduleConfig in the
+// safetensors metadata, so sampling and evaluation need only the file (or a run folder).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/schedule.h"
+#include "io/safetensors.h"
+#include "models/model_config.h"
+
+namespace ddpm {
+
+inline constexpr const char* kScheduleConfigKey = "ddpm.schedule";
+inline constexpr const char* kStepKey = "ddpm.step";
+
+SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
+                                         const ScheduleConfig& schedule, int64_t step);
+
+struct TrainedModel {
+  ModelConfig config;
+  ScheduleConfig schedule_config;  // as stored with the weights (a run started from them keeps it)
+  Schedule schedule;               // built from schedule_config
+  NoiseNet net;        // in eval mode, on the requested device
+  int64_t step = -1;   // training steps behind the weights (-1 if unknown)
+  std::string path;    // the weights file read
+};
+
+// A model argument as a path: an existing file or run folder as given, else the shipped model of that
+// name (inference/shipped_models.h). Throws, listing the shipped names, if it is neither.
+std::string resolve_model_path(const std::string& path_or_name);
+
+// Loads a .safetensors model file, a run folder's EMA weights (raw weights with `raw`), or a shipped
+// model by name.
+TrainedModel load_trained_model(const std::string& path_or_name, bool raw = false,
+                                c10::Device device = c10::Device(c10::kCPU));
+
+}  // namespace ddpm
