@@ -1,10 +1,9 @@
 // The atomic file writer: replaces whole files, and on failure keeps the old file and leaves no temporary.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
-#include <csignal>
 #include <filesystem>
 
+#include "file_size_limit.h"
 #include "io/atomic_file.h"
 #include "temp_dir.h"
 
@@ -43,15 +42,10 @@ TEST(AtomicFile, FailedWriteKeepsTheOldFile) {
   test::TempDir dir;
   const auto path = dir.file("model.safetensors");
   write_file_atomically(path, "old contents");
-  rlimit saved{};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit small = saved;
-  small.rlim_cur = 4096;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  EXPECT_THROW(write_file_atomically(path, std::string(1 << 20, 'n')), std::runtime_error);
-  setrlimit(RLIMIT_FSIZE, &saved);
-  std::signal(SIGXFSZ, previous_handler);
+  {
+    test::FileSizeLimit full(4096);
+    EXPECT_THROW(write_file_atomically(path, std::string(1 << 20, 'n')), std::runtime_error);
+  }
   EXPECT_EQ(read_file_bytes(path), "old contents");
   EXPECT_EQ(entries(dir.path()), 1u);
 }
@@ -63,4 +57,26 @@ TEST(AtomicFile, ReadingAMissingFileNamesIt) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/ddpm/file"), std::string::npos);
   }
+}
+
+// The metrics log under a full disk: the failed append throws naming the file, and the file keeps only
+// whole records (a cut line would be a JSON error for every reader of the log).
+TEST(AppendFile, FailedAppendThrowsAndKeepsWholeRecords) {
+  test::TempDir dir;
+  const auto path = dir.file("metrics.jsonl");
+  write_file_atomically(path, "");
+  AppendFile log(path);
+  log.append("{\"step\": 1}\n");
+  {
+    test::FileSizeLimit full(20);
+    try {
+      log.append("{\"step\": 2, \"loss\": 0.125}\n");
+      ADD_FAILURE() << "a failed append went unnoticed";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(read_file_bytes(path), "{\"step\": 1}\n");
+  log.append("{\"step\": 3}\n");  // once there is room again, the log carries on after the whole records
+  EXPECT_EQ(read_file_bytes(path), "{\"step\": 1}\n{\"step\": 3}\n");
 }

@@ -88,7 +88,7 @@ TEST(Cli, TrainResumeInfoSample) {
   EXPECT_EQ(rows, 50);
   EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --out " + dir + "/x.png").status, 1);  // points are not images
   EXPECT_EQ(run_cli("sample --model " + dir + "/nothing.safetensors --n 5 --out " + csv).status, 1);
-  EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --steps 5000 --out " + csv).status, 1);  // more steps than T
+  EXPECT_EQ(run_cli("sample --model " + dir + " --n 5 --steps 5000 --out " + dir + "/more.csv").status, 1);  // more steps than T
 }
 
 // Non-finite steps (here from data whose values overflow the network) are skipped and reported; K in a

@@ -21,90 +21,15 @@
 #include <thread>
 #include <vector>
 
+#include "cli_process.h"
 #include "io/run_folder.h"
 #include "io/safetensors.h"
 #include "temp_dir.h"
-
-extern char** environ;
 
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// A `ddpm` process with extra environment variables (and none of torchrun's unless given); stdout and
-// stderr go to `log`. Killed when destroyed, so a failing test leaves no process behind.
-class CliProcess {
- public:
-  CliProcess(const std::string& args, const std::map<std::string, std::string>& env, const std::string& log)
-      : log_(log) {
-    std::vector<std::string> argv_s = {DDPM_CLI_PATH};
-    std::istringstream words(args);
-    for (std::string w; words >> w;) argv_s.push_back(w);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e) {
-      const std::string entry(*e);
-      const auto name = entry.substr(0, entry.find('='));
-      if (!env.count(name) && !is_launch_variable(name)) env_s.push_back(entry);
-    }
-    for (const auto& [name, value] : env) env_s.push_back(name + "=" + value);
-    auto pointers = [](std::vector<std::string>& v) {
-      std::vector<char*> p;
-      for (auto& s : v) p.push_back(s.data());
-      p.push_back(nullptr);
-      return p;
-    };
-    auto argv = pointers(argv_s), envp = pointers(env_s);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
-    const int rc = posix_spawn(&pid_, argv[0], &files, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&files);
-    if (rc != 0) pid_ = -1;
-  }
-  ~CliProcess() {
-    if (pid_ > 0 && !status_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  CliProcess(const CliProcess&) = delete;
-  CliProcess& operator=(const CliProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  void signal(int sig) { ::kill(pid_, sig); }
-  // The exit code (-1 for a signal), or nullopt while it is still running after `limit`.
-  std::optional<int> wait_for(std::chrono::milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (!status_) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      } else {
-        if (Clock::now() > deadline) break;
-        std::this_thread::sleep_for(20ms);
-      }
-    }
-    return status_;
-  }
-  std::string output() const {
-    std::ifstream in(log_);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
-
- private:
-  static bool is_launch_variable(const std::string& name) {
-    for (const char* v : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT",
-                          "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"})
-      if (name == v) return true;
-    return false;
-  }
-
-  std::string log_;
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
 
 // A TCP port nobody listens on right now (the kernel's choice for an ephemeral bind).
 int free_port() {
@@ -215,6 +140,31 @@ TEST(Distributed, DeadRankStopsTheOtherAndTheRunResumes) {
   ASSERT_EQ(again1.wait_for(60s), 0) << again1.output();
   EXPECT_NE(again0.output().find("resuming " + run + " at step " + std::to_string(step)), std::string::npos);
   EXPECT_EQ(ddpm::read_checkpoint(*ddpm::latest_checkpoint(run)).state.at("step").get<int64_t>(), step + 10);
+}
+
+// SIGTERM to rank 0 alone: the stop travels with the step's all-reduce, so both ranks stop after the same
+// step (neither waits for the other into the timeout) and rank 0 checkpoints it.
+TEST(Distributed, SignalStopsEveryRankAfterTheSameStep) {
+  ddpm::test::TempDir dir;
+  const std::string run = dir.file("run");
+  const std::string args = train_args(run, 1000000, 64, 1000000);
+  const int port = free_port();
+  CliProcess r0(args, rank_env(0, 2, port), dir.file("r0.log"));
+  CliProcess r1(args, rank_env(1, 2, port), dir.file("r1.log"));
+  ASSERT_TRUE(r0.started() && r1.started());
+  const auto deadline = Clock::now() + 60s;
+  while (r0.output().find("training ") == std::string::npos && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  r0.signal(SIGTERM);
+  ASSERT_EQ(r0.wait_for(30s), 128 + SIGTERM) << r0.output();
+  ASSERT_EQ(r1.wait_for(30s), 128 + SIGTERM) << r1.output();
+  const auto stopped_at = [](const std::string& log) {
+    const auto at = log.find(" at step ", log.find("stopped: "));
+    return at == std::string::npos ? std::string("?") : log.substr(at + 9, log.find(':', at) - at - 9);
+  };
+  const auto step = stopped_at(r0.output());
+  EXPECT_NE(r0.output().find("stopped: SIGTERM at step " + step), std::string::npos) << r0.output();
+  EXPECT_NE(r1.output().find("stopped: a stop signal on another rank at step " + step), std::string::npos) << r1.output();
+  EXPECT_EQ(std::filesystem::path(*ddpm::latest_checkpoint(run)).filename(), ddpm::checkpoint_name(std::stoll(step)));
 }
 
 TEST(Distributed, HungRankStopsTheOtherWithinTheTimeout) {

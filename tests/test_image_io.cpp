@@ -5,6 +5,8 @@
 
 #include "core/random.h"
 #include "data_test_files.h"
+#include "file_size_limit.h"
+#include "io/atomic_file.h"
 #include "io/image_io.h"
 
 using namespace ddpm;
@@ -42,10 +44,31 @@ TEST(ImageIo, UnwritablePathIsAClearError) {
     write_png("/nonexistent-dir/x.png", torch::zeros({1, 2, 2}, torch::kUInt8));
     FAIL();
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.png: cannot write PNG"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.png: No such file or directory"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(write_png("/tmp/x.png", torch::zeros({2, 2, 2}, torch::kUInt8)), c10::Error);  // 2 channels
   EXPECT_THROW(write_png("/tmp/x.png", torch::zeros({1, 2, 2})), c10::Error);                 // float
+}
+
+// A full disk while a picture is written: an error naming the file, and the picture that was there is
+// kept whole (the sample grids of training and `ddpm sample` are written this way).
+TEST(ImageIo, FailedWriteKeepsThePreviousPicture) {
+  const auto path = scratch_dir("full") + "/grid.png";
+  write_png(path, torch::zeros({1, 4, 4}, torch::kUInt8));
+  const auto before = read_file_bytes(path);
+  auto gen = make_generator(5);
+  const auto noise = torch::randint(0, 256, {3, 96, 96}, gen, torch::kUInt8);  // ~27 KB even compressed
+  {
+    test::FileSizeLimit full(4096);
+    try {
+      write_png(path, noise);
+      ADD_FAILURE() << "a failed write went unnoticed";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(read_file_bytes(path), before);
 }
 
 TEST(ImageIo, GridLayout) {

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -10,9 +10,12 @@
 #include <fstream>
 
 #include "core/random.h"
+#include "file_size_limit.h"
 #include "inference/trained_model.h"
 #include "io/run_folder.h"
 #include "models/model_file.h"
+#include "training/new_run.h"
+#include "training/stop_signal.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;
@@ -240,6 +243,7 @@ TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
   }
   EXPECT_EQ(trainer->skipped_steps(), 3);
   ASSERT_EQ(complete_checkpoints(dir).size(), 1u);
+  trainer.reset();  // the run folder's owner; resuming needs it gone
   EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
 }
 
@@ -373,6 +377,7 @@ TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
   std::ofstream(ckpts / ".step-00000040.partial" / "model.safetensors") << "garbage";
   fs::create_directories(ckpts / "step-00000050");
   EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000030");
+  trainer.reset();  // the run folder's owner; resuming needs it gone
   auto resumed = Trainer::resume(dir, 35);
   EXPECT_EQ(resumed->step(), 30);
   // The model file in a checkpoint loads on its own, with its schedule.
@@ -401,17 +406,115 @@ TEST(Checkpoint, FailedWriteKeepsPreviousCheckpoint) {
   const auto dir = fresh_dir("fsize");
   auto trainer = Trainer::create(points_config(write_points("fsize"), 10), dir);
   train_steps(*trainer, 5);
-  struct rlimit old_limit {};
-  getrlimit(RLIMIT_FSIZE, &old_limit);
-  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
-  struct rlimit small = old_limit;
-  small.rlim_cur = 4096;
-  setrlimit(RLIMIT_FSIZE, &small);
-  EXPECT_THROW(trainer->save_checkpoint(), std::runtime_error);
-  setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_handler);
+  {
+    test::FileSizeLimit full(4096);
+    EXPECT_THROW(trainer->save_checkpoint(), std::runtime_error);
+  }
+  trainer.reset();  // the run folder's owner; resuming needs it gone
   EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000000");
   EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
   auto resumed = Trainer::resume(dir, std::nullopt);
   EXPECT_EQ(resumed->step(), 0);
+}
+
+// One process owns a run folder: a second trainer on it, resumed or new, is refused naming the holder, and
+// the folder is left as it was; once the first is gone, the run resumes.
+TEST(RunFolder, SecondOwnerIsRefused) {
+  const auto csv = write_points("owner");
+  const auto dir = fresh_dir("owner");
+  auto first = Trainer::create(points_config(csv, 10), dir);
+  const auto holder = "in use by another ddpm process (pid " + std::to_string(::getpid()) + ")";
+  for (const bool resume : {true, false}) {
+    try {
+      if (resume) Trainer::resume(dir, std::nullopt);
+      else Trainer::create(points_config(csv, 10), dir);
+      ADD_FAILURE() << "a second trainer took a run folder in use";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(holder), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
+  first.reset();
+  EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
+}
+
+// A start that fails leaves no folder it created; a folder that was there before stays.
+TEST(RunFolder, FailedStartLeavesNoFolder) {
+  const auto dir = fresh_dir("failed_start");
+  const auto missing = points_config((fs::path(testing::TempDir()) / "no-such-points.csv").string(), 5);
+  EXPECT_THROW(Trainer::create(missing, dir), std::exception);
+  EXPECT_FALSE(fs::exists(dir));
+  fs::create_directories(dir);
+  EXPECT_THROW(Trainer::create(missing, dir), std::exception);
+  EXPECT_TRUE(fs::is_directory(dir));
+}
+
+// A run whose checkpoints are all incomplete (a damaged copy) can be neither resumed nor created again;
+// discard_unresumable_run (`train --out RUN --force`) starts it over, and never touches a resumable run.
+TEST(RunFolder, UnresumableRunStartsOverOnRequest) {
+  const auto csv = write_points("start_over");
+  const auto dir = fresh_dir("start_over");
+  Trainer::create(points_config(csv, 5), dir);
+  for (const auto& checkpoint : complete_checkpoints(dir)) fs::remove(fs::path(checkpoint) / "COMPLETE");
+  try {
+    Trainer::resume(dir, std::nullopt);
+    ADD_FAILURE() << "resumed a run without a complete checkpoint";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("start it over with --out " + dir + " --force"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Trainer::create(points_config(csv, 5), dir), std::invalid_argument);
+  discard_unresumable_run(dir);
+  Trainer::create(points_config(csv, 5), dir);
+  EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
+  EXPECT_THROW(discard_unresumable_run(dir), std::invalid_argument);
+  EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
+}
+
+// SIGINT in the middle of a step: the step is finished, checkpointed, and Interrupted thrown; resuming
+// from that checkpoint gives the weights of a run never interrupted, bit for bit.
+TEST(Trainer, SignalStopsAfterTheStepWithACheckpoint) {
+  const auto config = points_config(write_points("signal"), 12);
+  auto straight = Trainer::create(config, fresh_dir("signal_straight"));
+  straight->run(false);
+  const auto dir = fresh_dir("signal");
+  {
+    auto trainer = Trainer::create(config, dir);
+    trainer->loss_hook = [](const torch::Tensor& loss, int64_t step) {
+      if (step == 5) std::raise(SIGINT);
+      return loss;
+    };
+    try {
+      trainer->run(false);
+      ADD_FAILURE() << "training went on after SIGINT";
+    } catch (const Interrupted& e) {
+      EXPECT_EQ(e.exit_status(), 128 + SIGINT);
+    }
+    EXPECT_EQ(trainer->step(), 5);
+  }
+  EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000005");
+  auto resumed = Trainer::resume(dir, std::nullopt);
+  resumed->run(false);
+  expect_identical(straight->model(), resumed->model());
+  expect_identical(straight->ema_model(), resumed->ema_model());
+}
+
+// A second signal does not wait for the step: the process ends at once, 128 + the signal, no checkpoint.
+TEST(TrainerDeathTest, SecondSignalEndsTheProcessAtOnce) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // the child re-runs the binary: LibTorch's threads and fork do not mix
+  const auto config = points_config(write_points("signal_twice"), 12);
+  const auto dir = fresh_dir("signal_twice");
+  EXPECT_EXIT(
+      {
+        auto trainer = Trainer::create(config, dir);
+        trainer->loss_hook = [](const torch::Tensor& loss, int64_t step) {
+          if (step == 3) {
+            std::raise(SIGTERM);
+            std::raise(SIGTERM);
+          }
+          return loss;
+        };
+        trainer->run(false);
+      },
+      testing::ExitedWithCode(128 + SIGTERM), "");
+  EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename(), "step-00000000");
 }

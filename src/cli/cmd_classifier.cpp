@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "data/data_spec.h"
+#include "io/output_path.h"
 #include "training/classifier_trainer.h"
 #include "training/progress.h"
 
@@ -16,7 +17,7 @@ namespace {
 struct ClassifierFlags {
   std::string data = "fashion-mnist", out;
   ClassifierTrainOptions options;
-  bool no_flip = false;
+  bool no_flip = false, force = false;
 };
 
 std::vector<std::string> class_names(const std::string& spec, const Dataset& data) {
@@ -27,6 +28,7 @@ std::vector<std::string> class_names(const std::string& spec, const Dataset& dat
 }
 
 void run_train(const ClassifierFlags& f) {
+  check_output_files({{f.out, {".safetensors"}}}, {{}, f.force});
   const auto train = load_dataset(f.data, DataOptions{"train", 0, 0});
   const auto test = load_dataset(f.data, DataOptions{"test", 0, 0});
   if (!train.labels.defined()) throw std::invalid_argument(fmt::format("'{}' has no labels to train a classifier on", f.data));
@@ -77,6 +79,7 @@ Subcommand add_classifier(CLI::App& parent) {
   app->add_option("--lr", o.lr, "peak Adam learning rate (cosine decay to 0)")->capture_default_str()->check(positive());
   app->add_option("--seed", o.seed, "seed of weights, batch order, flips and dropout")->capture_default_str();
   app->add_flag("--no-flip", f->no_flip, "no random horizontal flips");
+  app->add_flag("--force", f->force, "replace an existing classifier file");
   return {app, [f] { run_train(*f); }};
 }
 

@@ -14,6 +14,7 @@ Subcommand add_demo(CLI::App& parent) {
   auto o = std::make_shared<DemoOptions>();
   app->add_option("--model", o->model, "shipped model name, model file or run folder")->capture_default_str();
   app->add_option("--out", o->out, "output folder")->capture_default_str();
+  app->add_flag("--force", o->replace, "write into an output folder that holds files, replacing them");
   app->add_option("--seed", o->seed, "seed")->capture_default_str();
   app->add_option("--grid", o->grid, "images in the DDIM grid")->capture_default_str()->check(positive());
   app->add_option("--ddim-steps", o->ddim_steps, "DDIM steps")->capture_default_str()->check(positive());

@@ -1,11 +1,11 @@
 // `ddpm export`: a run folder's weights (EMA by default) as one self-contained model file, e.g. for models/.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
 #include "inference/trained_model.h"
+#include "io/output_path.h"
 #include "io/safetensors.h"
 
 namespace ddpm::cli {
@@ -17,9 +17,8 @@ struct ExportFlags {
 };
 
 void run(const ExportFlags& f) {
-  if (std::filesystem::exists(f.out) && !f.force)
-    throw std::runtime_error(fmt::format("'{}' exists; pass --force to replace it", f.out));
   const auto model = load_trained_model(f.model, f.raw);
+  check_output_files({{f.out, {".safetensors"}}}, {{f.model, model.path}, f.force});
   write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule_config, model.step));
   fmt::print("wrote {} ({} weights of step {}, from {})\n", f.out, f.raw ? "raw" : "EMA", model.step, model.path);
 }
@@ -32,7 +31,7 @@ Subcommand add_export(CLI::App& parent) {
   app->add_option("--model", f->model, "run folder or model file")->required();
   app->add_option("--out", f->out, "the .safetensors file to write")->required();
   app->add_flag("--raw", f->raw, "the raw weights instead of the EMA");
-  app->add_flag("--force", f->force, "replace an existing file");
+  app->add_flag("--force", f->force, "replace an existing file (never the model read)");
   return {app, [f] { run(*f); }};
 }
 

@@ -38,6 +38,7 @@ Subcommand add_gmm(CLI::App& parent) {
   app->add_option("--mixture", c.mixture, "two-modes | ring8 | grid25 | FILE.json")->capture_default_str();
   app->add_option("--out", args->run.out, "output folder (report.json and PNG figures)")->required();
   app->add_flag("--json", args->json, "print one JSON object instead of the tables");
+  app->add_flag("--force", args->run.replace, "write into an output folder that holds files, replacing them");
   app->add_option("--n", c.samples, "points per sample set")->capture_default_str()->check(between(2, 1e7));
   app->add_option("--seed", c.seed, "random seed")->capture_default_str();
   app->add_option("--timesteps,-T", c.schedule.timesteps, "T of the linear schedule")->capture_default_str()->check(positive(kMaxTimesteps));

@@ -3,16 +3,16 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
 #include "inference/generate.h"
 #include "inference/trained_model.h"
+#include "io/atomic_file.h"
 #include "io/image_io.h"
+#include "io/output_path.h"
 #include "io/safetensors.h"
-#include "io/text.h"
 #include "runtime/device.h"
 #include "samplers/sampler.h"
 
@@ -22,24 +22,34 @@ namespace {
 struct SampleFlags {
   std::string model, out = "samples.png", variance, save_tensors, trajectory, device = "cpu";
   GenerateOptions options;
-  bool raw = false;
+  bool raw = false, force = false;
   int64_t nrow = 0;
 };
 
 void write_points_csv(const std::string& path, const torch::Tensor& points) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", path));
   auto p = points.to(torch::kFloat64).contiguous();
+  std::string text;
   for (int64_t i = 0; i < p.size(0); ++i) {
-    for (int64_t j = 0; j < p.size(1); ++j) out << (j ? "," : "") << fmt::format("{:.6g}", p[i][j].item<double>());
-    out << "\n";
+    for (int64_t j = 0; j < p.size(1); ++j) text += fmt::format("{}{:.6g}", j ? "," : "", p[i][j].item<double>());
+    text += "\n";
   }
+  write_file_atomically(path, text);
+}
+
+// Every output checked before sampling starts (io/output_path.h): points go to .csv, images to an image file.
+void check_outputs(const SampleFlags& f, const TrainedModel& model, bool image) {
+  if (!f.trajectory.empty() && !image) throw std::invalid_argument("--trajectory draws images; this is a point model");
+  std::vector<OutputFile> outputs = {{f.out, image ? image_output_extensions() : std::vector<std::string>{".csv"}}};
+  if (!f.save_tensors.empty()) outputs.push_back({f.save_tensors, {".safetensors"}});
+  if (!f.trajectory.empty()) outputs.push_back({f.trajectory, image_output_extensions()});
+  check_output_files(outputs, {{f.model, model.path}, f.force});
 }
 
 void run(SampleFlags& f) {
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
   auto model = load_trained_model(f.model, f.raw, parse_device(f.device));
   const bool image = samples_are_images(model.config);
+  check_outputs(f, model, image);
   const auto& schedule = model.schedule;
   const int64_t evals = sampler_evaluations(f.options.sampler, schedule.T);
   const bool live = ::isatty(STDERR_FILENO);
@@ -56,18 +66,15 @@ void run(SampleFlags& f) {
   };
   std::unique_ptr<TrajectoryRecorder> trajectory;
   if (!f.trajectory.empty()) {
-    if (!image) throw std::invalid_argument("--trajectory draws images; this is a point model");
     trajectory = std::make_unique<TrajectoryRecorder>();
   }
   auto samples = generate(model, f.options, trajectory.get(), progress);
   if (live) std::fprintf(stderr, "\n");
 
   if (image) {
-    if (ends_with(f.out, ".csv")) throw std::invalid_argument("image samples are written as .png, not .csv");
     const auto square = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples.size(0)))));
     save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : square, 2, /*scale=*/0);
   } else {
-    if (!ends_with(f.out, ".csv")) throw std::invalid_argument("point samples are written as .csv (e.g. --out samples.csv)");
     write_points_csv(f.out, samples);
   }
   std::printf("wrote %s\n", f.out.c_str());
@@ -95,6 +102,7 @@ Subcommand add_sample(CLI::App& parent) {
   app->add_option("--variance", f->variance, "posterior (beta tilde) | beta (default: beta for all T steps, posterior for fewer)")
       ->check(CLI::IsMember(variance_kinds()));
   app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");
+  app->add_flag("--force", f->force, "replace existing output files (never the model read)");
   app->add_option("--save-tensors", f->save_tensors, "also save the samples as a safetensors file");
   app->add_option("--trajectory", f->trajectory, "also draw x_t and predicted x_0 at ten steps (PNG)");
   app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(positive());

@@ -11,6 +11,7 @@
 #include "data/data_spec.h"
 #include "models/model_config.h"
 #include "training/distributed.h"
+#include "training/new_run.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -20,6 +21,7 @@ namespace {
 struct TrainFlags {
   TrainConfig config;
   std::string out, resume;
+  bool force = false;
   double dist_timeout = static_cast<double>(kDefaultDistTimeout.count());
   CLI::Option *warmup = nullptr, *ema = nullptr, *steps = nullptr;
 };
@@ -39,6 +41,7 @@ void run(TrainFlags& f) {
     if (f.out.empty()) throw CLI::RequiredError("--out (or --resume RUN_DIR)");
     const auto note = scale_for_short_run(f.config, f.warmup->count() > 0, f.ema->count() > 0);
     if (!note.empty() && rank0) std::fprintf(stderr, "short run: %s\n", note.c_str());
+    if (f.force && rank0) discard_unresumable_run(f.out);
     trainer = Trainer::create(f.config, f.out, true, parallel);
   }
   trainer->run(live);
@@ -53,6 +56,8 @@ Subcommand add_train(CLI::App& parent) {
   add_data_flag(*app, c.data, "training data:");
   app->add_option("--out", f->out, "run folder to create (checkpoints, samples/, metrics.jsonl)");
   auto* resume = app->add_option("--resume", f->resume, "continue the run in this folder from its latest checkpoint");
+  app->add_flag("--force", f->force, "start over in an --out folder whose checkpoints are all incomplete (a folder "
+                                     "with a complete checkpoint is never started over)");
   auto* preset = app->add_option("--preset", c.preset, "network preset (default: chosen from the data's shape)")
                      ->check(CLI::IsMember(preset_names()));
   auto* init = app->add_option("--init", c.init,

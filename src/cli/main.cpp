@@ -10,7 +10,9 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "io/output_path.h"
 #include "runtime/cpu_runtime.h"
+#include "training/stop_signal.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};
@@ -51,6 +53,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::Error& e) {  // a flag combination only the handler can check
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
+  } catch (const ddpm::Interrupted& e) {  // training stopped by SIGINT or SIGTERM, its checkpoint written
+    std::fprintf(stderr, "stopped: %s\n", e.what());
+    return e.exit_status();
+  } catch (const ddpm::OutputExists& e) {  // the library's rule for outputs; --force is the tool's way to lift it
+    std::fprintf(stderr, "error: %s; pass --force to %s\n", e.what(),
+                 e.folder() ? "write into it (files of the same names are replaced)" : "replace it");
+    return 1;
   } catch (const c10::Error& e) {  // LibTorch's own: its message on one line, without the C++ backtrace
     std::string message = e.what_without_backtrace();
     std::replace(message.begin(), message.end(), '\n', ' ');

@@ -2,14 +2,32 @@
 #include "evaluation/plots.h"
 
 #include <plplot.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
 #include <stdexcept>
+
+#include "io/atomic_file.h"
 
 namespace ddpm {
 namespace {
+
+// A PNG file ends with its IEND chunk; cairo does not report a write that failed half way.
+bool ends_like_png(const std::string& bytes) {
+  static const std::string iend("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
+  return bytes.size() > iend.size() && bytes.compare(bytes.size() - iend.size(), iend.size(), iend) == 0;
+}
+
+struct ScratchFile {
+  std::string path;  // removed when done, whatever happened
+  ~ScratchFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
 
 void set_palette() {
   // 0 is the background; the rest follow PlotColor.
@@ -132,12 +150,22 @@ void draw_panel(const PlotPanel& p) {
 
 void write_png(const std::string& path, const Figure& figure) {
   if (figure.panels.empty()) throw std::invalid_argument("figure '" + path + "' has no panels");
-  if (!std::ofstream(path)) throw std::runtime_error("cannot write figure '" + path + "' (does its folder exist?)");
+  // PLplot writes where it is told and reports nothing, so it draws into a scratch file beside the figure,
+  // which is checked and then written atomically like every other output.
+  const std::filesystem::path target(path);
+  ScratchFile scratch{
+      ((target.has_parent_path() ? target.parent_path() : ".") / ("." + target.filename().string() + ".plot.XXXXXX")).string()};
+  const int fd = ::mkstemp(scratch.path.data());
+  if (fd < 0) {
+    scratch.path.clear();
+    throw std::runtime_error(fmt::format("cannot write figure '{}': {}", path, std::strerror(errno)));
+  }
+  ::close(fd);
   const int columns = std::max(1, figure.columns);
   const int rows = (static_cast<int>(figure.panels.size()) + columns - 1) / columns;
   plsstrm(0);
   plsdev("pngcairo");
-  plsfnam(path.c_str());
+  plsfnam(scratch.path.c_str());
   plsetopt("geometry", fmt::format("{}x{}", figure.width, figure.height).c_str());
   set_palette();
   plssub(columns, rows);
@@ -145,6 +173,9 @@ void write_png(const std::string& path, const Figure& figure) {
   plschr(0.0, 0.8);
   for (const auto& panel : figure.panels) draw_panel(panel);
   plend();
+  const std::string bytes = read_file_bytes(scratch.path);
+  if (!ends_like_png(bytes)) throw std::runtime_error(fmt::format("cannot write figure '{}': the drawing was cut short (disk full?)", path));
+  write_file_atomically(path, bytes);
 }
 
 }  // namespace ddpm

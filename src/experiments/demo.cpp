@@ -2,12 +2,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include "experiments/gmm_run.h"
 #include "inference/generate.h"
 #include "inference/trained_model.h"
+#include "io/atomic_file.h"
 #include "io/image_io.h"
+#include "io/output_path.h"
 #include "runtime/clock.h"
 
 namespace ddpm {
@@ -64,11 +65,12 @@ std::string weights_text(const nlohmann::json& weights) {
 
 DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::string&)>& log) {
   const auto start = Clock::now();
+  auto model = load_trained_model(o.model);
+  check_output_folder(o.out, {{model.path}, o.replace});
   std::filesystem::create_directories(o.out);
   DemoResult result;
   std::string summary = "# ddpm demo\n\n";
 
-  auto model = load_trained_model(o.model);
   summary += fmt::format("Model: `{}` ({} after {} training steps; {} schedule, T = {}).\n\n", model.path,
                          model.config.arch, model.step, model.schedule.kind, model.schedule.T);
 
@@ -100,6 +102,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
     g.config.seed = o.seed;
     g.out = (std::filesystem::path(o.out) / "gmm").string();
     g.train_steps = o.gmm_train_steps;
+    g.replace = o.replace;  // inside the folder checked above
     const auto gmm = run_gmm(g);
     const auto& j = gmm.json;
     summary += fmt::format(
@@ -130,7 +133,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   for (const auto& f : result.files)
     summary += fmt::format("- `{}`: {}\n", std::filesystem::relative(f.path, o.out).string(), f.what);
   result.summary_path = (std::filesystem::path(o.out) / "summary.md").string();
-  std::ofstream(result.summary_path) << summary;
+  write_file_atomically(result.summary_path, summary);
   return result;
 }
 

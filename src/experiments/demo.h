@@ -12,7 +12,8 @@ namespace ddpm {
 
 struct DemoOptions {
   std::string model = "fashion";  // shipped name, model file or run folder
-  std::string out = "out/demo";
+  std::string out = "out/demo";   // created if missing; an existing one must be empty unless `replace`
+  bool replace = false;           // write into a folder that holds files (replacing those of the same names)
   uint64_t seed = 0;
   int64_t grid = 64;              // images in the DDIM grid
   int64_t ddim_steps = 25;

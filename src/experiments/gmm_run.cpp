@@ -1,12 +1,13 @@
 #include "experiments/gmm_run.h"
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "experiments/gmm_figures.h"
 #include "inference/network_predictor.h"
 #include "inference/trained_model.h"
+#include "io/atomic_file.h"
+#include "io/output_path.h"
 #include "training/trainer.h"
 
 namespace ddpm {
@@ -49,6 +50,10 @@ class SingleThreadScope {
 }  // namespace
 
 GmmRunResult run_gmm(const GmmRunOptions& options) {
+  std::error_code ec;
+  const bool mixture_file = std::filesystem::is_regular_file(options.config.mixture, ec);
+  check_output_folder(options.out, {mixture_file ? std::vector<std::string>{options.config.mixture} : std::vector<std::string>{},
+                                    options.replace});
   SingleThreadScope single_thread;
   std::filesystem::create_directories(options.out);
   std::optional<NoisePredictor> learned;
@@ -63,7 +68,7 @@ GmmRunResult run_gmm(const GmmRunOptions& options) {
   result.json = to_json(result.report);
   result.json["figures"] = result.figures;
   result.report_path = options.out + "/report.json";
-  std::ofstream(result.report_path) << result.json.dump(2) << "\n";
+  write_file_atomically(result.report_path, result.json.dump(2) + "\n");
   return result;
 }
 

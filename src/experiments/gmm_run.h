@@ -15,7 +15,8 @@ namespace ddpm {
 
 struct GmmRunOptions {
   GmmExperimentConfig config;
-  std::string out;             // created if missing
+  std::string out;             // created if missing; an existing one must be empty unless `replace`
+  bool replace = false;        // write into a folder that holds files (replacing those of the same names)
   bool figures = true;
   int64_t train_steps = 4000;  // 0: the exact denoiser only
 };

@@ -61,6 +61,29 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   sync_directory(dir);
 }
 
+AppendFile::AppendFile(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd_ < 0) fail("open", path, errno);
+  const off_t end = ::lseek(fd_, 0, SEEK_END);
+  if (end < 0) {
+    const int error = errno;
+    ::close(fd_);
+    fail("open", path, error);
+  }
+  size_ = end;
+}
+
+AppendFile::~AppendFile() { ::close(fd_); }
+
+void AppendFile::append(const std::string& bytes) {
+  const int error = write_all(fd_, bytes);
+  if (error) {
+    if (::ftruncate(fd_, size_) == 0) ::lseek(fd_, size_, SEEK_SET);
+    fail("write", path_, error);
+  }
+  size_ += static_cast<long long>(bytes.size());
+}
+
 std::string read_file_bytes(const std::string& path) {
   require_regular_file(path);
   std::ifstream in(path, std::ios::binary);

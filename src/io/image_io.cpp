@@ -6,7 +6,19 @@
 
 #include <stdexcept>
 
+#include "io/atomic_file.h"
+
 namespace ddpm {
+namespace {
+
+// stb's callback writer, into memory: the file itself is then written (and checked) atomically.
+void append_bytes(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+}  // namespace
+
+std::vector<std::string> image_output_extensions() { return {".png"}; }
 
 void write_png(const std::string& path, const torch::Tensor& image) {
   TORCH_CHECK(image.scalar_type() == torch::kUInt8, "write_png(", path, "): expected uint8 pixels, got ",
@@ -19,9 +31,11 @@ void write_png(const std::string& path, const torch::Tensor& image) {
   TORCH_CHECK(h > 0 && w > 0 && h < (1 << 30) / std::max<int64_t>(w * c, 1), "write_png(", path,
               "): bad image size ", chw.sizes());
   const auto hwc = chw.permute({1, 2, 0}).contiguous().cpu();
-  const int ok = stbi_write_png(path.c_str(), static_cast<int>(w), static_cast<int>(h), static_cast<int>(c),
-                                hwc.data_ptr<uint8_t>(), static_cast<int>(w * c));
-  if (!ok) throw std::runtime_error(fmt::format("{}: cannot write PNG (missing directory or no permission?)", path));
+  std::string bytes;
+  const int ok = stbi_write_png_to_func(append_bytes, &bytes, static_cast<int>(w), static_cast<int>(h),
+                                        static_cast<int>(c), hwc.data_ptr<uint8_t>(), static_cast<int>(w * c));
+  if (!ok) throw std::runtime_error(fmt::format("cannot encode '{}' as PNG", path));
+  write_file_atomically(path, bytes);
 }
 
 torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t padding) {

@@ -6,10 +6,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ddpm {
 
-// Writes uint8 [C, H, W] (C = 1, 3 or 4) or [H, W] pixels as a PNG; throws naming the path on failure.
+// The file endings the image writers below accept, lowercase with the dot.
+std::vector<std::string> image_output_extensions();
+
+// Writes uint8 [C, H, W] (C = 1, 3 or 4) or [H, W] pixels as a PNG, atomically (io/atomic_file.h); throws
+// naming the path on failure, leaving any previous file there intact.
 void write_png(const std::string& path, const torch::Tensor& image);
 
 // Tiles [N, C, H, W] floats in [-1, 1] into one uint8 [C, H', W'] image, `nrow` images per row,

@@ -1,6 +1,6 @@
 #include "training/metrics_log.h"
 
-#include <vector>
+#include <fstream>
 
 #include "io/json_number.h"
 #include "io/run_folder.h"
@@ -9,24 +9,25 @@ namespace ddpm {
 
 MetricsLog::MetricsLog(const std::string& run_dir, int64_t resumed_step) {
   const auto path = metrics_path(run_dir);
-  std::vector<std::string> kept;
+  std::string kept;
   if (resumed_step > 0) {
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= resumed_step) kept.push_back(line);
+      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= resumed_step) kept += line + "\n";
     }
   }
-  out_.open(path, std::ios::trunc);
-  if (!out_) throw std::runtime_error(fmt::format("cannot write '{}'", path));
-  for (const auto& line : kept) out_ << line << "\n";
-  out_.flush();
+  write_file_atomically(path, kept);
+  out_ = std::make_unique<AppendFile>(path);
 }
 
 void MetricsLog::write(const nlohmann::json& record) {
-  out_ << record.dump() << "\n";
-  out_.flush();
+  try {
+    out_->append(record.dump() + "\n");
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("{} (training stopped; the last checkpoint is kept)", e.what()));
+  }
 }
 
 nlohmann::json metrics_record(const StepStats& stats, double images_per_second, int64_t skipped_total) {

@@ -4,22 +4,24 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <fstream>
+#include <memory>
 #include <string>
 
+#include "io/atomic_file.h"
 #include "training/step_stats.h"
 
 namespace ddpm {
 
-// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first, so the file
-// describes exactly one history.
+// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first (the file is
+// rewritten atomically), so the file describes exactly one history. A line that cannot be written (a full
+// disk) throws: training does not go on without its log.
 class MetricsLog {
  public:
   MetricsLog(const std::string& run_dir, int64_t resumed_step);
   void write(const nlohmann::json& record);
 
  private:
-  std::ofstream out_;
+  std::unique_ptr<AppendFile> out_;
 };
 
 // The record of one step; values that are not finite (a skipped step's loss) are null.

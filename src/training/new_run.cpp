@@ -10,11 +10,36 @@ namespace fs = std::filesystem;
 
 namespace ddpm {
 
-void claim_new_run_folder(const std::string& run_dir) {
+ClaimedRunFolder claim_new_run_folder(const std::string& run_dir) {
+  ClaimedRunFolder claimed;
+  claimed.created = fs::create_directories(run_dir);
+  claimed.lock = std::make_unique<RunLock>(run_dir);  // before looking inside: it may be another's live run
+  RemovedUnlessKept new_folder(claimed.created ? run_dir : "");
   if (latest_checkpoint(run_dir))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
-  fs::create_directories(run_dir);
+  new_folder.keep();
+  return claimed;
+}
+
+RemovedUnlessKept::~RemovedUnlessKept() {
+  std::error_code ignored;
+  if (!path_.empty()) fs::remove_all(path_, ignored);
+}
+
+void discard_unresumable_run(const std::string& run_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(run_dir, ec)) return;
+  const RunLock lock(run_dir);
+  if (const auto latest = latest_checkpoint(run_dir))
+    throw std::invalid_argument(fmt::format("'{}' holds a complete checkpoint ({}): it is resumable and never started "
+                                            "over; continue it with --resume {} or choose another --out",
+                                            run_dir, fs::path(*latest).filename().string(), run_dir));
+  const auto samples = fs::path(sample_grid_path(run_dir, 0)).parent_path().string();
+  for (const auto& path : {checkpoints_dir(run_dir), samples, run_config_path(run_dir), metrics_path(run_dir)}) {
+    fs::remove_all(path, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot remove '{}': {}", path, ec.message()));
+  }
 }
 
 std::optional<TrainedModel> apply_init(TrainConfig& config) {

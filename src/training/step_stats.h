@@ -14,6 +14,7 @@ struct StepStats {
   double lr = 0.0;
   double ema_decay = 0.0;
   bool skipped = false;            // non-finite loss or gradient: weights and EMA untouched
+  bool stop = false;               // SIGINT or SIGTERM arrived (on any rank of a group) before the step's end
   int64_t batch = 0;               // examples in the step over all ranks
 };
 

@@ -19,6 +19,7 @@
 #include "training/progress.h"
 #include "training/rng_state.h"
 #include "training/sample_grid.h"
+#include "training/stop_signal.h"
 
 namespace ddpm {
 namespace {
@@ -27,10 +28,11 @@ namespace {
 constexpr uint64_t kStepNoiseStream = 1;
 
 // The step's statistics as one tensor: [loss, loss sum by quarter of the t range (4), example count by
-// quarter (4)], so that a data-parallel group averages them with the gradients (equal slices: the mean of
-// the ranks' means is the global mean).
+// quarter (4), a stop signal received (0 or 1)], so that a data-parallel group averages them with the
+// gradients (equal slices: the mean of the ranks' means is the global mean; every rank sees any rank's stop).
 torch::Tensor step_summary(const GradientStep& grad, int64_t T) {
-  auto summary = torch::zeros({9}, torch::kFloat64);
+  auto summary = torch::zeros({10}, torch::kFloat64);
+  summary[9] = StopSignals::received() != 0 ? 1.0 : 0.0;
   summary[0] = grad.loss;
   auto quarter = torch::div(grad.t.to(torch::kCPU) * 4, T, "floor");  // integer t: 0..3
   auto losses = grad.per_example.detach().to(torch::kCPU, torch::kFloat64);
@@ -78,11 +80,14 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   // The other ranks neither look at the folder (rank 0 may be creating it) nor write it; when rank 0
   // refuses, they fail at check_ranks_agree.
   const bool writer = !parallel || parallel->env.rank == 0;
-  if (writer) claim_new_run_folder(run_dir);
+  ClaimedRunFolder claimed;
+  if (writer) claimed = claim_new_run_folder(run_dir);
+  RemovedUnlessKept new_folder(claimed.created ? run_dir : "");  // a failed start leaves no folder it made
   TrainConfig effective = config;
   const auto init = apply_init(effective);
   if (init) choose_model = false;
   std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
+  trainer->lock_ = std::move(claimed.lock);
   if (init) {
     copy_weights(*trainer->net_, *init->net);
     copy_weights(*trainer->ema_net_, *init->net);
@@ -93,6 +98,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
     trainer->save_checkpoint();  // step 0: a run is resumable from the moment it exists
   }
   trainer->check_ranks_agree();
+  new_folder.keep();
   return trainer;
 }
 
@@ -101,9 +107,12 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   std::error_code ec;
   if (!std::filesystem::is_directory(run_dir, ec))
     throw std::invalid_argument(fmt::format("no run folder at '{}'", run_dir));
+  std::unique_ptr<RunLock> lock;
+  if (!parallel || parallel->env.rank == 0) lock = std::make_unique<RunLock>(run_dir);
   auto latest = latest_checkpoint(run_dir);
   if (!latest)
-    throw std::invalid_argument(fmt::format("'{}' has no complete checkpoint to resume from", run_dir));
+    throw std::invalid_argument(fmt::format(
+        "'{}' has no complete checkpoint to resume from; start it over with --out {} --force", run_dir, run_dir));
   const auto data = read_checkpoint(*latest);  // read once: the configuration and the state to restore
   TrainConfig config;
   try {
@@ -114,6 +123,7 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   }
   if (total_steps) config.steps = *total_steps;
   std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, false, parallel));
+  trainer->lock_ = std::move(lock);
   trainer->restore(data, *latest);
   trainer->check_ranks_agree();
   return trainer;
@@ -150,6 +160,7 @@ StepStats Trainer::train_step() {
   if (group_) seed_dropout(device_, config_.seed, rank(), step_);
   const auto grad = compute_gradient(*net_, *optimizer_, schedule_, x0, gen_, options);
   stats.loss = summary[0].item<double>();
+  stats.stop = summary[9].item<double>() > 0;
   stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
   stats.batch = config_.batch;
@@ -203,8 +214,17 @@ void Trainer::run(bool live_progress) {
                  static_cast<long long>(config_.steps));
     return;
   }
+  const StopSignals stop_signals;
+  // In a group, a rank may stop for a signal another rank received; it then reports SIGTERM's status.
+  const auto interrupted = [this](const std::string& what) {
+    const int received = StopSignals::received();
+    return Interrupted(fmt::format("{} at step {}: {}; continue with --resume {}",
+                                   received ? signal_name(received) : "a stop signal on another rank", step_, what, run_dir_),
+                       received ? received : SIGTERM);
+  };
   if (!writes_run()) {  // the others only take the steps; rank 0 reports and writes
-    while (step_ < config_.steps) train_step();
+    while (step_ < config_.steps)
+      if (train_step().stop) throw interrupted("rank 0 writes the checkpoint");
     return;
   }
   const int64_t first_step = step_ + 1;
@@ -225,13 +245,18 @@ void Trainer::run(bool live_progress) {
                                 stats.step, skipped_total_, bad_in_row_, config_.max_bad_steps));
     if (stats.step % config_.log_every == 0 || stats.step == 1 || stats.skipped)
       metrics.write(metrics_record(stats, progress.images_per_second(), skipped_total_));
-    if (config_.sample_every > 0 && stats.step % config_.sample_every == 0) {
+    if (config_.sample_every > 0 && stats.step % config_.sample_every == 0 && !stats.stop) {
       const auto grid = save_sample_grid();
       if (!grid.empty()) progress.note("samples: " + grid);
     }
     if (config_.checkpoint_every > 0 && stats.step % config_.checkpoint_every == 0) {
       progress.note("checkpoint: " + save_checkpoint());
       last_checkpoint = stats.step;
+    }
+    if (stats.stop) {
+      if (last_checkpoint != step_) progress.note("checkpoint: " + save_checkpoint());
+      progress.finish();
+      throw interrupted("its checkpoint is written");
     }
   }
   if (last_checkpoint != step_) progress.note("checkpoint: " + save_checkpoint());

@@ -21,6 +21,7 @@
 #include "models/noise_net.h"
 #include "training/distributed.h"
 #include "training/ema.h"
+#include "training/run_lock.h"
 #include "training/step_stats.h"
 #include "training/train_config.h"
 
@@ -28,8 +29,9 @@ namespace ddpm {
 
 class Trainer {
  public:
-  // A new run in `run_dir` (created; it must not already hold a run). The network comes from
-  // config.preset fitted to the data's shape (model_for_data); config.model is replaced.
+  // A new run in `run_dir` (created; it must not already hold a run; a failed start removes the folder if
+  // it created it). The network comes from config.preset fitted to the data's shape (model_for_data);
+  // config.model is replaced.
   // With choose_model = false, config.model is used as given (it must fit the data).
   // With config.init set (a model file, run folder or shipped name), the network and the schedule are
   // the ones stored with those weights, and training starts from them instead of a random initialisation
@@ -52,7 +54,8 @@ class Trainer {
   std::string save_checkpoint();
   // A grid of EMA samples from fixed noise, RUN/samples/step-XXXXXXXX.png; returns its path.
   std::string save_sample_grid();
-  // Trains to config.steps with progress, metrics, periodic grids and checkpoints.
+  // Trains to config.steps with progress, metrics, periodic grids and checkpoints. SIGINT or SIGTERM
+  // (training/stop_signal.h) ends it after the current step and a checkpoint, throwing Interrupted.
   void run(bool live_progress);
 
   int64_t step() const { return step_; }
@@ -77,6 +80,7 @@ class Trainer {
   void check_ranks_agree();
   void average_gradients(torch::Tensor& summary);
 
+  std::unique_ptr<RunLock> lock_;  // rank 0's ownership of the run folder, released last
   TrainConfig config_;
   std::string run_dir_;
   torch::Device device_;
