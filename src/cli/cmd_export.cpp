@@ -20,7 +20,8 @@ void run(const ExportFlags& f) {
   if (std::filesystem::exists(f.out) && !f.force)
     throw std::runtime_error(fmt::format("'{}' exists; pass --force to replace it", f.out));
   const auto model = load_trained_model(f.model, f.raw);
-  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule, model.step));
+  const int64_t earlier_steps = std::max<int64_t>(model.lineage_steps - model.step, 0);
+  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule, model.step, earlier_steps));
   fmt::print("wrote {} ({} weights of step {}, from {})\n", f.out, f.raw ? "raw" : "EMA", model.step, model.path);
 }
 

@@ -6,6 +6,7 @@
 
 #include "experiments/gmm_run.h"
 #include "io/image_io.h"
+#include "io/progress_line.h"
 #include "training/generate.h"
 #include "training/trained_model.h"
 
@@ -42,9 +43,15 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::str
   log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations)...", n, spec.kind,
                   spec.steps > 0 ? spec.steps : T, evals));
   std::unique_ptr<TrajectoryRecorder> recorder;
-  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>(spec.steps > 0 ? spec.steps : T);
+  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>(sampler_evaluations(spec, T));
   const auto start = Clock::now();
-  const auto images = generate(model, g, recorder.get());
+  const int64_t calls = sampler_evaluations(spec, T) * ((n + g.batch - 1) / g.batch);
+  ProgressLine progress("  batched calls", calls);
+  int64_t done = 0;
+  const auto images = generate(model, g, recorder.get(), [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+    progress.update(++done);
+  });
+  progress.finish();
   const double secs = seconds_since(start);
   const auto path = (std::filesystem::path(o.out) / file).string();
   save_image_grid(path, images, square_columns(n), 2, /*scale=*/0);
@@ -75,8 +82,12 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   std::string summary = "# ddpm demo\n\n";
 
   auto model = load_trained_model(o.model);
-  summary += fmt::format("Model: `{}` ({} after {} training steps; {} schedule, T = {}).\n\n", model.path,
-                         model.config.arch, model.step, model.schedule.kind, model.schedule.timesteps);
+  const std::string steps = model.lineage_steps == model.step
+                                ? fmt::format("{} training steps", model.step)
+                                : fmt::format("{} training steps, {} of them before the run that wrote it (--init)",
+                                              model.lineage_steps, model.lineage_steps - model.step);
+  summary += fmt::format("Model: `{}` ({} after {}; {} schedule, T = {}).\n\n", model.path, model.config.arch, steps,
+                         model.schedule.kind, model.schedule.timesteps);
 
   SamplerSpec ddim;
   ddim.kind = "ddim";

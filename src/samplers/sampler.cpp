@@ -19,7 +19,7 @@ VarianceKind resolved_variance(const SamplerSpec& spec, int64_t T) {
 
 int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T) {
   const int64_t levels = spec.steps <= 0 ? T : std::min(spec.steps, T);
-  return spec.kind == "langevin" ? levels * spec.langevin_steps_per_level : levels;
+  return spec.kind == "langevin" ? levels * spec.langevin_steps_per_level + (spec.langevin_denoise ? 1 : 0) : levels;
 }
 
 torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,
@@ -47,8 +47,11 @@ torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model,
   if (spec.kind == "langevin") {
     LangevinOptions options;
     options.epsilon = spec.langevin_epsilon;
+    options.snr = spec.langevin_snr;
     options.steps_per_level = spec.langevin_steps_per_level;
     options.levels = timesteps;
+    options.final_denoise = spec.langevin_denoise;
+    options.clip_x0 = spec.clip_x0;
     return langevin_sample(schedule, model, std::move(x_T), gen, options, on_step);
   }
   throw std::invalid_argument(fmt::format("unknown sampler '{}' (choose ancestral, ddim or langevin)", spec.kind));

@@ -21,8 +21,10 @@ struct SamplerSpec {
   std::optional<VarianceKind> variance;
   bool clip_x0 = false;               // clip x̂_0 to [-1, 1] (image data)
   double eta = 0.0;                   // ddim
-  double langevin_epsilon = 2e-5;     // langevin: step size at the least noisy level
+  double langevin_epsilon = 2e-5;     // langevin: step size at the least noisy level (samplers/langevin.h)
+  double langevin_snr = 0.0;          // langevin: > 0 sets the step sizes from this signal-to-noise ratio
   int64_t langevin_steps_per_level = 10;
+  bool langevin_denoise = true;       // langevin: a final denoising step (one more evaluation)
 };
 
 std::vector<std::string> sampler_kinds();
@@ -30,7 +32,8 @@ std::vector<std::string> sampler_kinds();
 // The variance a spec resolves to for a schedule of T steps.
 VarianceKind resolved_variance(const SamplerSpec& spec, int64_t T);
 
-// Network evaluations the spec costs.
+// Network evaluations the spec costs per sample (one sample through the network = one evaluation); also
+// the batched calls it makes on any batch.
 int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T);
 
 torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,

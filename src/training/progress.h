@@ -1,32 +1,45 @@
-// Training progress for people and for scripts: a live status line on a terminal (plain periodic lines
-// otherwise), and RUN/metrics.jsonl with one JSON object per logged step.
+// Training progress for people and for scripts: the progress line (io/progress_line.h) with the moving
+// average of the loss and the images/s, and RUN/metrics.jsonl with one JSON object per logged step.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <string>
 
+#include "io/progress_line.h"
+
 namespace ddpm {
+
+// The loss shown while training: one batch's L_simple is noisy (t is drawn per example), so the line shows
+// an exponential moving average over ~50 steps. It is part of a run's state (checkpointed), so a resumed
+// run shows the same number the uninterrupted run would have.
+struct LossAverage {
+  static constexpr double kWeight = 0.02;  // of the newest step
+  double value = std::nan("");             // NaN until the first finite loss
+  void add(double loss) {
+    if (std::isfinite(loss)) value = std::isfinite(value) ? (1.0 - kWeight) * value + kWeight * loss : loss;
+  }
+};
 
 class TrainProgress {
  public:
   TrainProgress(int64_t start_step, int64_t total_steps, bool live);
   // Called every step; prints when due. `images` is the number of examples in the step.
-  void step(int64_t step, double loss, int64_t images);
+  void step(int64_t step, const LossAverage& loss, int64_t images);
   // A message on its own line (the live line is redrawn after it).
-  void note(const std::string& message);
-  void finish();
+  void note(const std::string& message) { line_.note(message); }
+  void finish() { line_.finish(); }
   double images_per_second() const { return rate_; }
 
  private:
-  int64_t start_, total_, images_since_ = 0;
-  bool live_;
-  double rate_ = 0.0, loss_ema_ = 0.0;
-  bool have_loss_ = false;
-  std::chrono::steady_clock::time_point begin_, last_print_, window_start_;
+  ProgressLine line_;
+  int64_t images_since_ = 0;
+  double rate_ = 0.0;
+  std::chrono::steady_clock::time_point window_start_;
 };
 
 // Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first, so the file

@@ -11,14 +11,34 @@
 namespace fs = std::filesystem;
 
 namespace ddpm {
+namespace {
+
+// A step count from the metadata: -1 if absent; a value that is not a count is an error naming the file.
+int64_t metadata_steps(const std::map<std::string, std::string>& metadata, const char* key, const std::string& file) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return -1;
+  std::size_t used = 0;
+  int64_t steps = -1;
+  try {
+    steps = std::stoll(it->second, &used);
+  } catch (const std::logic_error&) {
+    used = 0;
+  }
+  if (used == 0 || used != it->second.size() || steps < 0)
+    throw std::runtime_error(fmt::format("'{}': bad {} metadata '{}' (expected a step count)", file, key, it->second));
+  return steps;
+}
+
+}  // namespace
 
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
-                                         const ScheduleConfig& schedule, int64_t step) {
+                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps) {
   SafetensorsContent content;
   content.tensors = state_dict_tensors(net);
   content.metadata[kModelConfigKey] = nlohmann::json(model).dump();
   content.metadata[kScheduleConfigKey] = nlohmann::json(schedule).dump();
   content.metadata[kStepKey] = std::to_string(step);
+  content.metadata[kLineageStepsKey] = std::to_string(earlier_steps + step);
   return content;
 }
 
@@ -65,8 +85,10 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
       throw std::runtime_error(fmt::format("'{}': bad {} metadata: {}", file, kScheduleConfigKey, e.what()));
     }
   }  // without it: Ho et al.'s linear schedule, T = 1000 (the ScheduleConfig defaults)
-  auto step = loaded.metadata.find(kStepKey);
-  if (step != loaded.metadata.end()) model.step = std::stoll(step->second);
+  model.step = metadata_steps(loaded.metadata, kStepKey, file);
+  // Files written before the lineage was kept count only their own run's steps.
+  model.lineage_steps = loaded.metadata.count(kLineageStepsKey) ? metadata_steps(loaded.metadata, kLineageStepsKey, file)
+                                                                : model.step;
   model.net = loaded.net;
   model.net->to(device);
   model.net->eval();

@@ -14,16 +14,20 @@
 namespace ddpm {
 
 inline constexpr const char* kScheduleConfigKey = "ddpm.schedule";
-inline constexpr const char* kStepKey = "ddpm.step";
+inline constexpr const char* kStepKey = "ddpm.step";                    // steps of the run that wrote the file
+inline constexpr const char* kLineageStepsKey = "ddpm.lineage_steps";  // those and the steps of the weights it
+                                                                       // started from (--init), recursively
 
+// `earlier_steps`: the training steps behind the weights the run started from (0 for a fresh network).
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
-                                         const ScheduleConfig& schedule, int64_t step);
+                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps = 0);
 
 struct TrainedModel {
   ModelConfig config;
   ScheduleConfig schedule;
   NoiseNet net;        // in eval mode, on the requested device
-  int64_t step = -1;   // training steps behind the weights (-1 if unknown)
+  int64_t step = -1;   // training steps of the run that wrote the weights (-1 if unknown)
+  int64_t lineage_steps = -1;  // all the steps behind them, earlier runs (--init) included (-1 if unknown)
   std::string path;    // the weights file read
 };
 

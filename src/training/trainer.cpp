@@ -153,6 +153,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   if (!config.init.empty()) {
     init = load_trained_model(config.init);
     effective.init = init->path;
+    effective.init_steps = std::max<int64_t>(init->lineage_steps, 0);  // unknown (no metadata) counts as 0
     effective.preset.clear();  // the network is the one stored with the weights
     effective.model = init->config;
     effective.schedule = init->schedule;
@@ -225,6 +226,9 @@ void Trainer::restore(const std::string& checkpoint_dir) {
   step_ = state.at("step").get<int64_t>();
   bad_in_row_ = state.at("bad_in_row").get<int64_t>();
   skipped_total_ = state.at("skipped_total").get<int64_t>();
+  // Absent from checkpoints written before it was kept; null while no step had a finite loss.
+  if (state.contains("loss_average") && state["loss_average"].is_number())
+    loss_average_.value = state["loss_average"].get<double>();
 }
 
 void Trainer::apply_lr() {
@@ -287,6 +291,7 @@ StepStats Trainer::train_step() {
   if (group_) reseed_dropout();
   const auto grad = compute_gradient(*net_, *optimizer_, schedule_, x0, gen_, options);
   stats.loss = summary[0].item<double>();
+  loss_average_.add(stats.loss);
   stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
   stats.batch = config_.batch;
@@ -322,8 +327,8 @@ std::string Trainer::save_checkpoint() {
   if (!all_finite(*net_) || !all_finite(*ema_net_))
     throw std::runtime_error(fmt::format("refusing to checkpoint non-finite weights at step {}", step_));
   CheckpointData data;
-  data.model = trained_model_content(*net_, config_.model, config_.schedule, step_);
-  data.ema = trained_model_content(*ema_net_, config_.model, config_.schedule, step_);
+  data.model = trained_model_content(*net_, config_.model, config_.schedule, step_, config_.init_steps);
+  data.ema = trained_model_content(*ema_net_, config_.model, config_.schedule, step_, config_.init_steps);
   data.optimizer.tensors = adam_state_tensors(*optimizer_, *net_);
   data.optimizer.tensors.emplace_back("rng.trainer", generator_state(gen_));
   auto dropout_gen = default_generator(device_);
@@ -331,7 +336,8 @@ std::string Trainer::save_checkpoint() {
   data.state = {{"format", kStateFormat},        {"step", step_},
                 {"config", config_},             {"sampler", batches_.to_json()},
                 {"ema_updates", ema_.updates()}, {"bad_in_row", bad_in_row_},
-                {"skipped_total", skipped_total_}};
+                {"skipped_total", skipped_total_},
+                {"loss_average", std::isfinite(loss_average_.value) ? nlohmann::json(loss_average_.value) : nlohmann::json()}};
   auto dir = write_checkpoint(run_dir_, step_, data);
   prune_checkpoints(run_dir_, config_.keep);
   return dir;
@@ -376,7 +382,7 @@ void Trainer::run(bool live_progress) {
   int64_t last_checkpoint = step_;
   while (step_ < config_.steps) {
     const auto stats = train_step();
-    progress.step(stats.step, stats.loss, stats.batch);
+    progress.step(stats.step, loss_average_, stats.batch);
     if (stats.skipped)
       progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped ({} skipped in this run so far, "
                                 "{} in a row; training stops at {} in a row)",

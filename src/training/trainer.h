@@ -21,6 +21,7 @@
 #include "models/noise_net.h"
 #include "training/distributed.h"
 #include "training/ema.h"
+#include "training/progress.h"
 #include "training/train_config.h"
 
 namespace ddpm {
@@ -71,6 +72,8 @@ class Trainer {
   NoiseNetImpl& model() { return *net_; }
   NoiseNetImpl& ema_model() { return *ema_net_; }
   int64_t skipped_steps() const { return skipped_total_; }
+  // The moving average of the loss the progress line shows (carried across resume).
+  const LossAverage& loss_average() const { return loss_average_; }
   // Rank 0 of a group, or a single process: the one that keeps the EMA and writes the run folder.
   bool writes_run() const { return !group_ || group_->rank() == 0; }
 
@@ -101,6 +104,7 @@ class Trainer {
   at::Generator gen_;      // t, ε and flips
   int64_t step_ = 0;
   int64_t bad_in_row_ = 0, skipped_total_ = 0;
+  LossAverage loss_average_;
 };
 
 }  // namespace ddpm
