@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The Python bar for `ddpm bench` (issue 7): the same `fashion` U-Net in PyTorch eager mode, timed the same way.
+"""The Python bar for `ddpm bench`: the same `fashion` U-Net in PyTorch eager mode, timed the same way.
 
 The network mirrors src/models (unet_plan.cpp, unet.cpp, unet_blocks.cpp, resnet_block.cpp,
 attention_block.cpp, timestep_embedding.cpp): diffusers' UNet2DModel layout, base 32, channel_mult
@@ -8,7 +8,7 @@ dropout 0.1. Its parameter count is checked against `ddpm info --preset fashion`
 
 Measured as `ddpm bench` measures (src/benchmark/): the best of several timed repeats after a warm-up whose
 output must be finite; the matrix-product peak of n x n float32 products; the training step = t ~ U{0..T-1},
-eps ~ N(0, I), x_t (eq. 52), L_simple, zero_grad, backward, loss.item(), gradient-norm clip 1.0, Adam step
+eps ~ N(0, I), x_t (Ho et al. eq. 4), L_simple, zero_grad, backward, loss.item(), gradient-norm clip 1.0, Adam step
 (lr 2e-4) on uniform data in [-1, 1]; sampling = respaced ancestral steps (network evaluation, x_0 prediction
 clipped to [-1, 1], posterior mean, noise) at batch 1, 16, 256.
 

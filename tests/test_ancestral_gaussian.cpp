@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "analytic/gaussian_denoiser.h"
+#include "analytic/gaussian_noise_predictor.h"
 #include "core/random.h"
 #include "samplers/ancestral.h"
 
@@ -17,7 +17,7 @@ struct Moments {
   double mean, var;
 };
 
-// With ε*(x, t) = c_t (x - √ᾱ_t m), the mean of eq. 61 is affine in x_t: μ = a_t x_t + b_t. Starting
+// With ε*(x, t) = c_t (x - √ᾱ_t m), the mean of Ho et al. eq. 11 is affine in x_t: μ = a_t x_t + b_t. Starting
 // from x_T ~ N(0, 1), the output is Gaussian with moments given by M ← a M + b, V ← a² V + σ_t².
 Moments exact_output_law(const Schedule& s, VarianceKind kind, double m, double sd) {
   double M = 0.0, V = 1.0;
@@ -40,7 +40,7 @@ void check_sampler(VarianceKind kind, double m, double sd, uint64_t seed) {
   const int64_t n = 20000;
   AncestralOptions options;
   options.step.variance = kind;
-  auto x = ancestral_sample(s, gaussian_denoiser(s, m, sd), torch::randn({n, 1}, gen, torch::kFloat64), gen, options);
+  auto x = ancestral_sample(s, gaussian_noise_predictor(s, m, sd), torch::randn({n, 1}, gen, torch::kFloat64), gen, options);
   const double mean = x.mean().item<double>(), var = x.var().item<double>();
 
   const auto law = exact_output_law(s, kind, m, sd);
@@ -90,7 +90,7 @@ TEST(AncestralSampler, CallbackSeesEveryStepAndSameSeedRepeats) {
   const auto s = make_schedule({});
   auto run = [&](uint64_t seed, int64_t* calls) {
     auto gen = make_generator(seed);
-    return ancestral_sample(s, gaussian_denoiser(s, 0.0, 1.0), torch::randn({8, 2}, gen), gen, {},
+    return ancestral_sample(s, gaussian_noise_predictor(s, 0.0, 1.0), torch::randn({8, 2}, gen), gen, {},
                             [calls](int64_t step, int64_t total, const torch::Tensor&, const torch::Tensor&) {
                               ++*calls;
                               EXPECT_EQ(total, 1000);

@@ -114,7 +114,7 @@ TEST(EvalClassifier, ShippedClassifierReachesItsStatedAccuracySlow) {
   EXPECT_EQ(loaded.net->config().class_names, fashion_mnist_class_names());
   const auto test = load_dataset("fashion-mnist", DataOptions{"test", 0, 0});
   const double accuracy = classifier_accuracy(*loaded.net, test);
-  EXPECT_GE(accuracy, 0.90);  // issue 6: at least 90 % (the shipped file: 90.34 %)
+  EXPECT_GE(accuracy, 0.90);  // the target: at least 90 % (the shipped file: 90.34 %)
   // The file states its accuracy to 4 decimals; evaluation is deterministic up to summation order.
   EXPECT_NEAR(accuracy, std::stod(loaded.metadata.at("ddpm.test_accuracy")), 1.5e-4);
 }

@@ -204,7 +204,7 @@ TEST(Cli, MissingCudaIsOneLineError) {
   for (const char* args : {"bench --device cuda --quick", "sample --model fashion --n 1 --device cuda --out /dev/null"}) {
     auto r = run_cli(args, true);
     EXPECT_EQ(r.status, 1) << args;
-    EXPECT_EQ(r.out, "error: --device cuda: this LibTorch build has no CUDA, or no GPU is visible\n") << args;
+    EXPECT_EQ(r.out, "error: device 'cuda': this LibTorch build has no CUDA, or no GPU is visible\n") << args;
   }
   EXPECT_EQ(run_cli("bench --device tpu --quick").status, 1);
 }

@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "io/run_folder.h"
 #include "io/safetensors.h"
 #include "temp_dir.h"
-#include "training/checkpoint.h"
 
 extern char** environ;
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "analytic/gaussian_denoiser.h"
+#include "analytic/gaussian_noise_predictor.h"
 #include "analytic/gaussian_mixture.h"
 #include "core/random.h"
 #include "evaluation/mixture_metrics.h"
@@ -30,7 +30,7 @@ TEST(Respacing, Spacings) {
 
 TEST(Respacing, FullSequenceEqualsThePlainSamplerExactly) {
   const auto schedule = make_schedule({});
-  const auto model = mixture_denoiser(builtin_mixture("two-modes"), schedule);
+  const auto model = mixture_noise_predictor(builtin_mixture("two-modes"), schedule);
   const auto respaced = respace(schedule, spaced_timesteps(1000, 1000, "trailing"));
   EXPECT_TRUE(torch::equal(respaced.schedule.betas, schedule.betas));
   auto gen_a = make_generator(7), gen_b = make_generator(7);
@@ -58,13 +58,13 @@ TEST(Respacing, PreviousStepIsThePreviousRespacedStep) {
   // from the original ᾱ at τ alone (ᾱ_prev = ᾱ_{τ_{k-1}}, β' = 1 - ᾱ_t/ᾱ_prev, σ² = β̃'). The sampler must
   // match it; the diffusers bug (β'_k = β_{τ_k}, i.e. the previous step taken as τ_k - 1) does not.
   const double m = 0.5, s = 0.2;
-  const auto model = gaussian_denoiser(schedule, m, s);
+  const auto model = gaussian_noise_predictor(schedule, m, s);
   double law_mean = 0.0, law_var = 1.0;
   for (int64_t k = static_cast<int64_t>(tau.size()) - 1; k >= 0; --k) {
     const double ab = schedule.alphas_cumprod[tau[k]].item<double>();
     const double ab_prev = k > 0 ? schedule.alphas_cumprod[tau[k - 1]].item<double>() : 1.0;
     const double beta = 1 - ab / ab_prev, v = ab * s * s + 1 - ab;
-    // μ = (x - β/√(1-ᾱ) ε*)/√(1-β) with ε* = √(1-ᾱ)(x - √ᾱ m)/v  (eq. 61 with the exact ε).
+    // μ = (x - β/√(1-ᾱ) ε*)/√(1-β) with ε* = √(1-ᾱ)(x - √ᾱ m)/v  (Ho et al. eq. 11 with the exact ε).
     const double a = (1 - beta / v) / std::sqrt(1 - beta), b = beta / v * std::sqrt(ab) * m / std::sqrt(1 - beta);
     const double sigma2 = k > 0 ? (1 - ab_prev) / (1 - ab) * beta : 0.0;
     law_mean = a * law_mean + b;
@@ -93,7 +93,7 @@ TEST(Ancestral, ExactMixtureDenoiserReproducesTheWeights) {
   const auto mixture = builtin_mixture("two-modes");
   auto gen = make_generator(9);
   const int64_t n = 4000;
-  auto x = ancestral_sample(schedule, mixture_denoiser(mixture, schedule), torch::randn({n, 2}, gen), gen);
+  auto x = ancestral_sample(schedule, mixture_noise_predictor(mixture, schedule), torch::randn({n, 2}, gen), gen);
   const auto p = mode_proportions(mixture, x);
   for (int k = 0; k < 2; ++k) {
     const double w = mixture.weights[k];
@@ -103,7 +103,7 @@ TEST(Ancestral, ExactMixtureDenoiserReproducesTheWeights) {
 
 TEST(DDIM, EtaZeroIsDeterministic) {
   const auto schedule = make_schedule({});
-  const auto model = mixture_denoiser(builtin_mixture("ring8"), schedule);
+  const auto model = mixture_noise_predictor(builtin_mixture("ring8"), schedule);
   auto g0 = make_generator(10);
   auto x_T = torch::randn({100, 2}, g0);
   const auto tau = spaced_timesteps(1000, 20, "trailing");
@@ -121,7 +121,7 @@ TEST(DDIM, EtaZeroIsDeterministic) {
 TEST(DDIM, EtaZeroLandsOnTheProbabilityFlowEndPoint) {
   const auto schedule = make_schedule({});
   const double m = 1.0, s = 0.5;
-  const auto model = gaussian_denoiser(schedule, m, s);
+  const auto model = gaussian_noise_predictor(schedule, m, s);
   auto gen = make_generator(11);
   auto x_T = torch::randn({500, 2}, gen, torch::kFloat64);
   const double ab = schedule.alphas_cumprod[999].item<double>();
@@ -145,7 +145,7 @@ TEST(Langevin, ExactScoreReachesTheMixture) {
   options.levels = spaced_timesteps(1000, 100, "linspace");
   auto gen = make_generator(12);
   const int64_t n = 2000;
-  auto x = langevin_sample(schedule, mixture_denoiser(mixture, schedule), torch::randn({n, 2}, gen), gen, options);
+  auto x = langevin_sample(schedule, mixture_noise_predictor(mixture, schedule), torch::randn({n, 2}, gen), gen, options);
   const auto p = mode_proportions(mixture, x);
   // 3 binomial SEs (0.031) plus 0.02 for the Langevin chain's own bias at a finite step.
   EXPECT_NEAR(p[1], 0.7, 0.05);

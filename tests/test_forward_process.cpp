@@ -1,4 +1,4 @@
-// The forward processes against their closed forms (seed 003 eq. 1 and 5; seed 000's random walk).
+// The forward processes against their closed forms (Ho et al. 2020, eq. 2 and 4; the lecture notes' random walk).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,7 +9,7 @@ using namespace ddpm;
 
 namespace {
 
-// Chains single steps of eq. 1 from a fixed x_0 for n independent chains of dimension 1 and returns
+// Chains single steps of eq. 2 from a fixed x_0 for n independent chains of dimension 1 and returns
 // the states after `stop` steps.
 torch::Tensor chain_steps(const Schedule& s, double x0, int64_t n, int64_t stop, at::Generator& gen) {
   auto x = torch::full({n, 1}, x0, torch::kFloat64);

@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "analytic/gaussian_denoiser.h"
+#include "analytic/gaussian_noise_predictor.h"
 #include "analytic/gaussian_mixture.h"
 #include "core/random.h"
 
@@ -53,8 +53,8 @@ TEST(GaussianMixture, ScoreMatchesFiniteDifferences) {
 TEST(GaussianMixture, DenoiserOfOneComponentIsTheGaussianDenoiser) {
   const auto schedule = make_schedule({});
   GaussianMixture m{{1.0}, torch::full({1, 3}, 0.7, torch::kFloat64), 0.25 * torch::eye(3, torch::kFloat64).unsqueeze(0)};
-  auto exact = gaussian_denoiser(schedule, 0.7, 0.5);
-  auto mixture = mixture_denoiser(m, schedule);
+  auto exact = gaussian_noise_predictor(schedule, 0.7, 0.5);
+  auto mixture = mixture_noise_predictor(m, schedule);
   auto gen = make_generator(2);
   auto x = torch::randn({64, 3}, gen, torch::kFloat64);
   auto t = torch::randint(0, 1000, {64}, gen, torch::kLong);

@@ -17,7 +17,7 @@ using namespace ddpm;
 TEST(TrainingError, PerturbedOracleHasTheKnownError) {
   const auto schedule = make_schedule({});
   const auto mixture = builtin_mixture("ring8");
-  const auto oracle = mixture_denoiser(mixture, schedule);
+  const auto oracle = mixture_noise_predictor(mixture, schedule);
   auto gen = make_generator(30);
   for (const auto& row : training_error_by_band(mixture, schedule, oracle, 4, 200, gen)) EXPECT_EQ(row.error, 0.0);
   // ε* + c for a constant c: ‖ε_θ - ε*‖² = ‖c‖² = 0.01 + 0.04 at every point, so in every band.
@@ -49,7 +49,7 @@ TEST(Initialization, ShortChainsPayForStartingAtNormal) {
 TEST(GmmExperiment, OracleDistanceIsAtTheNoiseFloor) {
   const auto schedule = make_schedule({});
   const auto mixture = builtin_mixture("two-modes");
-  const auto oracle = mixture_denoiser(mixture, schedule);
+  const auto oracle = mixture_noise_predictor(mixture, schedule);
   auto gen = make_generator(32);
   const int64_t n = 1000;
   auto reference = sample_points(mixture, n, gen);

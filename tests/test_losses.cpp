@@ -1,4 +1,4 @@
-// The loss and the bound's terms against closed forms (seed 003 eq. 40/43, Ho et al.'s decoder).
+// The loss and the bound's terms against closed forms (Ho et al. 2020, eq. 8 and the decoder of eq. 13).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

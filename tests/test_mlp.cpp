@@ -2,12 +2,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "models/mlp_denoiser.h"
+#include "models/mlp.h"
 #include "models/model_config.h"
 
 using namespace ddpm;
 
-TEST(MLPDenoiser, Mlp2dPresetHasTheHandCountedSize) {
+TEST(MLP, Mlp2dPresetHasTheHandCountedSize) {
   const auto c = model_preset("mlp-2d");
   ASSERT_EQ(c.arch, "mlp");
   // (2 + 64) → 128, 128 → 128 twice, 128 → 2, each with a bias.
@@ -16,11 +16,11 @@ TEST(MLPDenoiser, Mlp2dPresetHasTheHandCountedSize) {
   EXPECT_EQ(forward_flops_per_sample(c), 2 * (66 * 128 + 2 * 128 * 128 + 128 * 2));
 }
 
-TEST(MLPDenoiser, ShapesTimeConditioningAndGradients) {
+TEST(MLP, ShapesTimeConditioningAndGradients) {
   torch::manual_seed(0);
   MLPConfig c;
   c.data_dim = 3, c.hidden = 16, c.depth = 2, c.time_embed_dim = 8;
-  MLPDenoiserImpl net(c);
+  MLPImpl net(c);
   const auto x = torch::randn({1, 3}).repeat({2, 1});
   const auto y = net.forward(x, torch::tensor({1, 900}, torch::kLong));
   ASSERT_EQ(y.sizes(), x.sizes());
@@ -33,11 +33,11 @@ TEST(MLPDenoiser, ShapesTimeConditioningAndGradients) {
   EXPECT_THROW(net.forward(torch::randn({2, 2}), torch::tensor({1, 2}, torch::kLong)), c10::Error);
 }
 
-TEST(MLPDenoiser, RejectsBadConfig) {
+TEST(MLP, RejectsBadConfig) {
   MLPConfig c;
   c.depth = 0;
-  EXPECT_THROW(MLPDenoiserImpl{c}, std::invalid_argument);
+  EXPECT_THROW(MLPImpl{c}, std::invalid_argument);
   c = MLPConfig{};
   c.time_embed_dim = 2;
-  EXPECT_THROW(MLPDenoiserImpl{c}, std::invalid_argument);
+  EXPECT_THROW(MLPImpl{c}, std::invalid_argument);
 }

@@ -1,4 +1,4 @@
-// Posterior, ε-parameterisation and the reverse step against closed forms (seed 003 eq. 29, 30, 56, 61).
+// Posterior, ε-parameterisation and the reverse step against closed forms (Ho et al. 2020, eq. 7, 15, 11).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,7 +11,7 @@ namespace {
 torch::Tensor indices(std::initializer_list<int64_t> v) { return torch::tensor(std::vector<int64_t>(v), torch::kLong); }
 }  // namespace
 
-// eq. 29 with x_0 from eq. 56 equals eq. 61, for any ε (relative 1e-6 required; float64 gives ~1e-13).
+// eq. 7 with x_0 from eq. 15 equals eq. 11, for any ε (relative 1e-6 required; float64 gives ~1e-13).
 TEST(ReverseProcess, PosteriorMeanWithPredictedX0EqualsEq61) {
   const auto s = make_schedule({});
   auto gen = make_generator(3);
@@ -24,7 +24,7 @@ TEST(ReverseProcess, PosteriorMeanWithPredictedX0EqualsEq61) {
   EXPECT_LT((via29 - via61).abs().max().item<double>(), 1e-12);
 }
 
-// x_0 → (x_t, ε) → x_0: eq. 52 followed by eq. 56 is the identity; and ε from x_0 inverts eq. 56.
+// x_0 → (x_t, ε) → x_0: eq. 4 followed by eq. 15 is the identity; and ε from x_0 inverts eq. 15.
 TEST(ReverseProcess, EpsilonParameterisationRoundTrips) {
   const auto s = make_schedule({});
   auto gen = make_generator(4);
@@ -38,7 +38,7 @@ TEST(ReverseProcess, EpsilonParameterisationRoundTrips) {
 
 // The posterior is the exact conditional: q(x_{t-1}|x_t,x_0) ∝ q(x_t|x_{t-1}) q(x_{t-1}|x_0). Completing
 // the square in 1-D gives precision α_t/β_t + 1/(1-ᾱ_{t-1}) and mean
-// (√α_t x_t/β_t + √ᾱ_{t-1} x_0/(1-ᾱ_{t-1})) / precision: compare with eq. 29/30.
+// (√α_t x_t/β_t + √ᾱ_{t-1} x_0/(1-ᾱ_{t-1})) / precision: compare with eq. 7.
 TEST(ReverseProcess, PosteriorIsBayesRule) {
   const auto s = make_schedule({});
   for (int64_t i : {1, 37, 500, 999}) {

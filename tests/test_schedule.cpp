@@ -29,11 +29,11 @@ TEST(Schedule, LinearMatchesHoEtAl) {
 
 TEST(Schedule, DerivedTablesAreConsistent) {
   const auto s = make_schedule({});
-  // ᾱ_{t-1} shifted by one with ᾱ_0 = 1; β̃_1 = 0 (eq. 30 with ᾱ_0 = 1).
+  // ᾱ_{t-1} shifted by one with ᾱ_0 = 1; β̃_1 = 0 (Ho et al. eq. 7 with ᾱ_0 = 1).
   EXPECT_DOUBLE_EQ(value(s.alphas_cumprod_prev, 0), 1.0);
   EXPECT_DOUBLE_EQ(value(s.alphas_cumprod_prev, 500), value(s.alphas_cumprod, 499));
   EXPECT_EQ(value(s.posterior_variance, 0), 0.0);
-  // eq. 30 at t = 487 (index 486) against a direct evaluation, and diffusers' golden ≈ 0.00979.
+  // eq. 7 at t = 487 (index 486) against a direct evaluation, and diffusers' golden ≈ 0.00979.
   const int i = 486;
   const double b = value(s.betas, i), ab = value(s.alphas_cumprod, i), ab_prev = value(s.alphas_cumprod, i - 1);
   EXPECT_NEAR(value(s.posterior_variance, i), (1 - ab_prev) / (1 - ab) * b, 1e-15);

@@ -8,10 +8,10 @@
 #include "core/losses.h"
 #include "core/random.h"
 #include "data/data_spec.h"
+#include "inference/generate.h"
+#include "inference/shipped_models.h"
+#include "inference/trained_model.h"
 #include "models/model_config.h"
-#include "training/generate.h"
-#include "training/shipped_models.h"
-#include "training/trained_model.h"
 
 namespace ddpm {
 namespace {
@@ -49,7 +49,7 @@ TEST(ShippedModels, FashionIsTheTrainedFashionUNet) {
   EXPECT_EQ(model.config.unet.image_width, 28);
   EXPECT_EQ(parameter_count(*model.net), 1'623'169);  // the `fashion` preset (docs/MODELS.md)
   EXPECT_EQ(model.schedule.kind, "linear");
-  EXPECT_EQ(model.schedule.timesteps, 1000);
+  EXPECT_EQ(model.schedule.T, 1000);
   EXPECT_GT(model.step, 0);
 
   // Trained, not random: on held-out Fashion-MNIST images L_simple (Algorithm 1's loss) is far below the
@@ -59,7 +59,7 @@ TEST(ShippedModels, FashionIsTheTrainedFashionUNet) {
   const auto x0 = test.batch(torch::arange(0, 128, torch::kLong));
   const auto t = torch::randint(0, 1000, {128}, gen, torch::kLong);
   const auto eps = torch::randn(x0.sizes(), gen);
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   torch::NoGradGuard no_grad;
   const double loss = l_simple(eps, model.net->forward(q_sample(schedule, x0, t, eps), t)).item<double>();
   EXPECT_LT(loss, 0.1);

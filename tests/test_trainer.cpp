@@ -10,9 +10,9 @@
 #include <fstream>
 
 #include "core/random.h"
+#include "inference/trained_model.h"
+#include "io/run_folder.h"
 #include "models/model_file.h"
-#include "training/checkpoint.h"
-#include "training/trained_model.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;
@@ -410,7 +410,7 @@ TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {
   // The model file in a checkpoint loads on its own, with its schedule.
   auto model = load_trained_model(dir);
   EXPECT_EQ(model.step, 30);
-  EXPECT_EQ(model.schedule.timesteps, 1000);
+  EXPECT_EQ(model.schedule.T, 1000);
   EXPECT_EQ(model.config.arch, "mlp");
 }
 

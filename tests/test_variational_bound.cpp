@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "analytic/gaussian_denoiser.h"
+#include "analytic/gaussian_noise_predictor.h"
 #include "core/random.h"
 #include "evaluation/variational_bound.h"
 
@@ -63,7 +63,7 @@ TEST(EvalBound, ExactDenoiserOnGaussianDataIsAboveTheEntropyAndCloseToIt) {
     BoundOptions options;
     options.variance = variance;
     options.batch = 8192;
-    const auto terms = variational_bound(schedule, gaussian_denoiser(schedule, kMean, kStddev), data.x0, gen, options);
+    const auto terms = variational_bound(schedule, gaussian_noise_predictor(schedule, kMean, kStddev), data.x0, gen, options);
     ASSERT_TRUE(terms.exact);
     EXPECT_EQ(terms.evaluations, 500 * schedule.T);
     // The bound minus the true -log₂ p on the same examples: its expectation is KL(data ‖ p_θ) plus the
@@ -84,7 +84,7 @@ TEST(EvalBound, StratifiedEstimateAgreesWithTheExactBound) {
   const auto schedule = make_schedule({});
   auto gen = make_generator(8);
   const auto data = gaussian_data(400, gen);
-  const auto model = gaussian_denoiser(schedule, kMean, kStddev);
+  const auto model = gaussian_noise_predictor(schedule, kMean, kStddev);
   BoundOptions exact_options;
   exact_options.batch = 8192;
   const auto exact = variational_bound(schedule, model, data.x0, gen, exact_options);
@@ -114,7 +114,7 @@ TEST(EvalBound, TermsAddUpAndBandsCoverEveryStep) {
   const auto data = gaussian_data(8, gen);
   BoundOptions options;
   options.strata = 7;  // edges 20, 81, 183, 326, 510, 734 and the 9 band edges: 16 strata
-  const auto terms = variational_bound(schedule, gaussian_denoiser(schedule, kMean, kStddev), data.x0, gen, options);
+  const auto terms = variational_bound(schedule, gaussian_noise_predictor(schedule, kMean, kStddev), data.x0, gen, options);
   ASSERT_EQ(terms.band_ranges.size(), 10u);
   EXPECT_EQ(terms.band_ranges.front().t_first, 2);
   EXPECT_EQ(terms.band_ranges.front().t_last, 100);
@@ -132,9 +132,9 @@ TEST(EvalBound, RejectsBadInput) {
   one_step.timesteps = 1;
   const auto tiny = make_schedule(one_step);
   const auto x0 = torch::zeros({2, 3}, torch::kFloat64);
-  EXPECT_THROW(variational_bound(tiny, gaussian_denoiser(tiny, 0, 1), x0, gen, {}), std::invalid_argument);
+  EXPECT_THROW(variational_bound(tiny, gaussian_noise_predictor(tiny, 0, 1), x0, gen, {}), std::invalid_argument);
   const auto schedule = make_schedule({});
   BoundOptions no_bands;
   no_bands.bands = 0;
-  EXPECT_THROW(variational_bound(schedule, gaussian_denoiser(schedule, 0, 1), x0, gen, no_bands), std::invalid_argument);
+  EXPECT_THROW(variational_bound(schedule, gaussian_noise_predictor(schedule, 0, 1), x0, gen, no_bands), std::invalid_argument);
 }

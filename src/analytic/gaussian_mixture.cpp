@@ -229,7 +229,7 @@ torch::Tensor assign_components(const GaussianMixture& m, const torch::Tensor& x
   return component_log_joint(m, x, torch::ones({1}, f64())).argmax(1);
 }
 
-NoisePredictor mixture_denoiser(const GaussianMixture& mixture, const Schedule& schedule) {
+NoisePredictor mixture_noise_predictor(const GaussianMixture& mixture, const Schedule& schedule) {
   validate_mixture(mixture);
   return [m = mixture, e = eigen(mixture), alphas_cumprod = schedule.alphas_cumprod](const torch::Tensor& xt,
                                                                                      const torch::Tensor& t) {

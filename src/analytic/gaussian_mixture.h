@@ -1,6 +1,6 @@
 // Gaussian-mixture data q(x_0) = Σ_k w_k N(μ_k, Σ_k) and its exact diffusion: q(x_t) is the mixture with
 // means √ᾱ_t μ_k and covariances ᾱ_t Σ_k + (1 - ᾱ_t) I, so its score and the ideal noise predictor
-// ε*(x_t, t) = -√(1 - ᾱ_t) ∇ log q(x_t) (seed 001 Part 5; seed 003 eq. 56) are known in closed form.
+// ε*(x_t, t) = -√(1 - ᾱ_t) ∇ log q(x_t) (the lecture notes' mixture experiment; Ho et al. eq. 15) are known in closed form.
 // Everything is computed in float64 with log-sum-exp responsibilities; results take x's dtype.
 #pragma once
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 
@@ -66,6 +66,6 @@ torch::Tensor responsibilities(const GaussianMixture& mixture, const torch::Tens
 torch::Tensor assign_components(const GaussianMixture& mixture, const torch::Tensor& x);
 
 // The ideal ε*(x_t, t) = -√(1 - ᾱ_t) ∇ log q_t(x_t) for `schedule`'s ᾱ (t: 0-based int64 [B]).
-NoisePredictor mixture_denoiser(const GaussianMixture& mixture, const Schedule& schedule);
+NoisePredictor mixture_noise_predictor(const GaussianMixture& mixture, const Schedule& schedule);
 
 }  // namespace ddpm

@@ -9,8 +9,9 @@
 #include "benchmark/peak_memory.h"
 #include "benchmark/sample_throughput.h"
 #include "benchmark/train_throughput.h"
+#include "io/json_number.h"  // a figure not measured (a quick run's MFU) is null
 #include "models/model_config.h"
-#include "training/device.h"
+#include "runtime/device.h"
 
 namespace ddpm {
 namespace {
@@ -27,9 +28,6 @@ Effort effort(bool quick) {
   if (quick) return {{512}, 2, 1, 1, 2};
   return {{1024, 2048}, 5, 5, 5, 32};
 }
-
-// JSON has no NaN: a figure not measured is null.
-nlohmann::json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
 
 }  // namespace
 

@@ -16,7 +16,7 @@ namespace ddpm {
 
 struct BenchOptions {
   std::string device = "cpu";
-  std::string preset;          // "" = fashion on CPU, cifar10 on CUDA (the sizes)
+  std::string preset;          // "" = fashion on CPU, cifar10 on CUDA (the sizes its targets name)
   int64_t train_batch = 0;     // 0 = 64 on CPU, 128 on CUDA
   std::vector<int64_t> sample_batches = {1, 16, 256};
   bool quick = false;          // fewer repeats and a small peak: a smoke test, not a measurement (so no MFU)

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "benchmark/timing.h"
-#include "training/cpu_runtime.h"
+#include "runtime/cpu_runtime.h"
 
 namespace ddpm {
 namespace {

@@ -5,10 +5,8 @@
 
 #include "benchmark/timing.h"
 #include "core/random.h"
+#include "inference/network_predictor.h"
 #include "samplers/sampler.h"
-#include "training/generate.h"
-#include "training/network_predictor.h"
-#include "training/train_config.h"
 
 namespace ddpm {
 
@@ -18,10 +16,10 @@ double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const 
   auto net = build_model(model);
   net->to(device);
   const auto predictor = network_predictor(*net);
-  const auto schedule = make_schedule(TrainConfig{}.schedule);
+  const auto schedule = make_schedule(ScheduleConfig{});
   SamplerSpec spec;
   spec.steps = calls_per_repeat;
-  spec.clip_x0 = model.arch == "unet";
+  spec.clip_x0 = samples_are_images(model);
   const int64_t calls = sampler_evaluations(spec, schedule.T);  // per sample = batched calls
   auto gen = make_generator(0, device);
   auto shape = sample_shape(model);

@@ -5,7 +5,6 @@
 
 #include "benchmark/timing.h"
 #include "core/random.h"
-#include "training/generate.h"
 #include "training/gradient_step.h"
 #include "training/train_config.h"
 

@@ -1,4 +1,4 @@
-// `ddpm eval`: a trained model's bits/dim (the variational bound, seed 003 eq. 25) or its sample quality
+// `ddpm eval`: a trained model's bits/dim (the variational bound, Ho et al. eq. 5) or its sample quality
 // (Fréchet distance, precision, recall in a classifier's feature space) on a data set's test split.
 #include <cstdio>
 #include <memory>
@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
 #include "data/data_spec.h"
 #include "evaluation/model_evaluation.h"
+#include "io/json_number.h"
 #include "io/progress_line.h"
 #include "samplers/sampler.h"
 
@@ -25,7 +27,6 @@ struct EvalFlags {
   SamplerSpec sampler;
 };
 
-nlohmann::json nan_as_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
 
 void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   NllOptions options;
@@ -36,7 +37,7 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.bound.variance = parse_variance_kind(f.variance);
   options.bound.clip_x0 = !f.no_clip;
   options.bound.batch = f.batch;
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
   ProgressLine progress("bound: network evaluations", evaluations, 0,
@@ -53,19 +54,19 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
     nlohmann::json terms = nlohmann::json::array();
     for (size_t b = 0; b < r.bands.size(); ++b)
       terms.push_back({{"t_first", r.terms.band_ranges[b].t_first}, {"t_last", r.terms.band_ranges[b].t_last},
-                       {"bits_per_dim", r.bands[b].mean}, {"standard_error", nan_as_null(r.bands[b].standard_error)}});
+                       {"bits_per_dim", r.bands[b].mean}, {"standard_error", finite_or_null(r.bands[b].standard_error)}});
     nlohmann::json out = {{"metric", "nll"}, {"model", model.path}, {"data", test.name},
                           {"bits_per_dim", r.bits_per_dim.mean},
-                          {"standard_error", nan_as_null(r.bits_per_dim.standard_error)},
+                          {"standard_error", finite_or_null(r.bits_per_dim.standard_error)},
                           {"prior_bits_per_dim", r.prior.mean}, {"decoder_bits_per_dim", r.decoder.mean},
-                          {"decoder_standard_error", nan_as_null(r.decoder.standard_error)},
+                          {"decoder_standard_error", finite_or_null(r.decoder.standard_error)},
                           {"terms", terms}, {"n", r.n}, {"timesteps", kl_terms}, {"exact", r.terms.exact},
                           {"T", schedule.T}, {"variance", f.variance}, {"clip_x0", !f.no_clip},
                           {"network_evaluations", r.terms.evaluations}, {"seed", f.seed}, {"seconds", r.seconds}};
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("variational bound (seed 003 eq. 25) of %s on %s\n", model.path.c_str(), test.name.c_str());
+  std::printf("variational bound (Ho et al. eq. 5) of %s on %s\n", model.path.c_str(), test.name.c_str());
   std::printf("  %lld examples, %s, variance %s%s\n", static_cast<long long>(r.n),
               r.terms.exact ? fmt::format("all {} KL terms (exact)", kl_terms).c_str()
                             : fmt::format("{} stratified KL terms per example", kl_terms).c_str(),
@@ -89,9 +90,9 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.k = f.k;
   options.seed = f.seed;
   options.sampler = f.sampler;
-  options.sampler.clip_x0 = !f.no_clip;
+  if (f.no_clip) options.sampler.clip_x0 = false;
   options.batch = f.batch;
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   // generate() reports steps per batch of samples; count them over all batches.
   const int64_t batches = (options.n + options.batch - 1) / options.batch;
   ProgressLine line("sampling: batched calls", batches * sampler_evaluations(options.sampler, schedule.T), 0,
@@ -115,7 +116,7 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
                           {"n_samples", r.n}, {"reference_floor", r.floor.fid}, {"noise_ceiling", r.ceiling.fid},
                           {"floor", set(r.floor)}, {"ceiling", set(r.ceiling)},
                           {"sampler", {{"kind", options.sampler.kind}, {"steps", steps}, {"eta", options.sampler.eta},
-                                       {"clip_x0", options.sampler.clip_x0}}},
+                                       {"clip_x0", !f.no_clip}}},
                           {"seed", f.seed}, {"seconds_generation", r.seconds_generation},
                           {"seconds", r.seconds_total}};
     if (!names.empty()) {
@@ -167,9 +168,7 @@ Subcommand add_eval(CLI::App& parent) {
   app->add_option("--model", f->model, "shipped model name, .safetensors model file or run folder")->required();
   app->add_option("--metric", f->metric, "nll (bits/dim of the variational bound) | fid (FID, precision, recall)")
       ->required()->check(CLI::IsMember({"nll", "fid"}));
-  std::string data_help = "data set whose test split is used:";
-  for (const auto& line : data_spec_help()) data_help += "\n  " + line;
-  app->add_option("--data", f->data, data_help)->capture_default_str();
+  add_data_flag(*app, f->data, "data set whose test split is used:");
   app->add_option("--image-size", f->image_size, "images resized (shorter side) and center-cropped to this size, as "
                                                  "for training (a folder of mixed sizes needs it)")
       ->check(CLI::PositiveNumber);
@@ -187,11 +186,9 @@ Subcommand add_eval(CLI::App& parent) {
   app->add_option("--bands", f->bands, "nll: the KL terms are reported summed over this many bands of t")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--variance", f->variance, "nll: reverse variance, beta (Ho et al.'s CIFAR-10 choice) | posterior (beta tilde)")
-      ->capture_default_str()->check(CLI::IsMember({"posterior", "beta"}));
+      ->capture_default_str()->check(CLI::IsMember(variance_kinds()));
   // fid
-  app->add_option("--sampler", s.kind, "fid: ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
-  app->add_option("--steps", s.steps, "fid: sampling steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--eta", s.eta, "fid: DDIM eta")->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_sampler_flags(*app, s, "fid: ");
   app->add_option("--k", f->k, "fid: neighbours of the precision/recall manifolds")->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--features", f->features, "fid: a TorchScript feature network ([B,C,H,W] in [-1,1] -> [B,F]) instead of the classifier");
   app->add_option("--classifier", f->classifier, "fid: classifier file (default: the shipped models/fashion-classifier.safetensors)");

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "inference/trained_model.h"
 #include "io/safetensors.h"
-#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -21,7 +21,8 @@ void run(const ExportFlags& f) {
     throw std::runtime_error(fmt::format("'{}' exists; pass --force to replace it", f.out));
   const auto model = load_trained_model(f.model, f.raw);
   const int64_t earlier_steps = std::max<int64_t>(model.lineage_steps - model.step, 0);
-  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule, model.step, earlier_steps));
+  write_safetensors(f.out,
+                    trained_model_content(*model.net, model.config, model.schedule_config, model.step, earlier_steps));
   fmt::print("wrote {} ({} weights of step {}, from {})\n", f.out, f.raw ? "raw" : "EMA", model.step, model.path);
 }
 

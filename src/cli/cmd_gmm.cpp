@@ -1,5 +1,5 @@
-// `ddpm gmm`: the Gaussian-mixture experiment (seed 001 Parts 2, 5, 7): trains the MLP denoiser on the
-// mixture (Algorithm 1, into OUT/model), then measures it beside the exact denoiser.
+// `ddpm gmm`: the Gaussian-mixture experiment (the lecture notes' Parts 2, 5 and 7, docs/NOTATION.md):
+// trains the MLP on the mixture (Algorithm 1, into OUT/model), then measures it beside the exact denoiser.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 

@@ -9,9 +9,10 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "inference/trained_model.h"
+#include "io/run_folder.h"
 #include "models/model_config.h"
 #include "models/model_file.h"
-#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -23,17 +24,7 @@ struct InfoOptions {
 };
 
 void print_summary(const std::string& source, const ModelConfig& c, int64_t parameters, int64_t flops) {
-  fmt::print("{}\n", source);
-  if (c.arch == "unet") {
-    const auto& u = c.unet;
-    fmt::print("  U-Net  input {}x{}x{}  base {}  mult [{}]  res blocks {}  attention at [{}]{}  dropout {}\n",
-               u.image_height, u.image_width, u.in_channels, u.base_channels, fmt::join(u.channel_mult, ", "),
-               u.num_res_blocks, fmt::join(u.attention_resolutions, ", "), u.mid_attention ? " + middle" : "",
-               u.dropout);
-  } else {
-    fmt::print("  MLP  data dim {}  hidden {} x {}  time embedding {}\n", c.mlp.data_dim, c.mlp.depth, c.mlp.hidden,
-               c.mlp.time_embed_dim);
-  }
+  fmt::print("{}\n  {}\n", source, describe_model(c));
   fmt::print("  parameters               {:>15}\n", parameters);
   fmt::print("  forward FLOPs per sample {:>15}  ({:.3f} GFLOP)\n", flops, static_cast<double>(flops) * 1e-9);
 }

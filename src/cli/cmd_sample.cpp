@@ -7,14 +7,16 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
+#include "inference/generate.h"
+#include "inference/shipped_models.h"
+#include "inference/trained_model.h"
 #include "io/image_io.h"
 #include "io/progress_line.h"
 #include "io/safetensors.h"
+#include "io/text.h"
+#include "runtime/device.h"
 #include "samplers/sampler.h"
-#include "training/device.h"
-#include "training/generate.h"
-#include "training/shipped_models.h"
-#include "training/trained_model.h"
 
 namespace ddpm::cli {
 namespace {
@@ -26,10 +28,6 @@ struct SampleFlags {
   int64_t nrow = 0;
   std::vector<CLI::Option*> langevin_only;  // refused with another sampler
 };
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void write_points_csv(const std::string& path, const torch::Tensor& points) {
   std::ofstream out(path);
@@ -47,8 +45,7 @@ void run(SampleFlags& f) {
       if (option->count() > 0) throw CLI::ValidationError(option->get_name(), "applies to --sampler langevin only");
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
   auto model = load_trained_model(f.model, f.raw, parse_device(f.device));
-  const bool image = model.config.arch == "unet";
-  f.options.sampler.clip_x0 = image;
+  const bool image = samples_are_images(model.config);
   // The output kind from the extension, before minutes of sampling.
   if (image) {
     image_format_for(f.out);
@@ -56,7 +53,7 @@ void run(SampleFlags& f) {
   } else if (!ends_with(f.out, ".csv")) {
     throw std::invalid_argument("point samples are written as .csv (e.g. --out samples.csv)");
   }
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   // The cost, before the work: a network evaluation is one sample through the network; a batched call
   // evaluates up to --batch samples at once.
   const auto& spec = f.options.sampler;
@@ -79,7 +76,7 @@ void run(SampleFlags& f) {
   std::unique_ptr<TrajectoryRecorder> trajectory;
   if (!f.trajectory.empty()) {
     if (!image) throw std::invalid_argument("--trajectory draws images; this is a point model");
-    trajectory = std::make_unique<TrajectoryRecorder>(per_sample);
+    trajectory = std::make_unique<TrajectoryRecorder>();
   }
   auto samples = generate(model, f.options, trajectory.get(), progress);
   progress_line.finish();
@@ -114,13 +111,9 @@ Subcommand add_sample(CLI::App& parent) {
   app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--out", f->out, "output: a .png or .jpg grid (images) or .csv (points)")->capture_default_str();
   app->add_option("--seed", f->options.seed, "seed")->capture_default_str();
-  app->add_option("--sampler", s.kind, "ancestral | ddim | langevin")->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
-  app->add_option("--steps", s.steps, "sampling steps; langevin: noise levels (default: all T)")->check(CLI::PositiveNumber);
-  app->add_option("--spacing", s.spacing, "leading | trailing | linspace (with --steps < T)")->capture_default_str()
-      ->check(CLI::IsMember({"leading", "trailing", "linspace"}));
-  app->add_option("--eta", s.eta, "DDIM eta (0: deterministic)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_sampler_flags(*app, s);
   app->add_option("--variance", f->variance, "posterior (beta tilde) | beta (default: beta for all T steps, posterior for fewer)")
-      ->check(CLI::IsMember({"posterior", "beta"}));
+      ->check(CLI::IsMember(variance_kinds()));
   auto& only = f->langevin_only;
   only.push_back(app->add_option("--langevin-steps", s.langevin_steps_per_level,
                                  "langevin: steps per noise level (cost: levels x this per sample)")

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
 #include "core/schedule.h"
 
 namespace ddpm::cli {
@@ -54,7 +55,7 @@ Subcommand add_schedule(CLI::App& parent) {
   auto* app = parent.add_subcommand("schedule", "print a variance schedule (betas, alpha_bar, posterior variance)");
   auto config = std::make_shared<ScheduleConfig>();
   auto json = std::make_shared<bool>(false);
-  app->add_option("--schedule", config->kind, "linear | cosine | quadratic | sigmoid | custom")
+  app->add_option("--schedule", config->kind, choices_help("variance schedule:", schedule_help()))
       ->capture_default_str()
       ->check(CLI::IsMember(schedule_kinds()));
   app->add_option("--timesteps,-T", config->timesteps, "number of diffusion steps T")

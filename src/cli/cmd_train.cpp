@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
 #include "data/data_spec.h"
 #include "models/model_config.h"
 #include "training/distributed.h"
@@ -49,9 +50,7 @@ Subcommand add_train(CLI::App& parent) {
   auto* app = parent.add_subcommand("train", "train a DDPM with L_simple (Algorithm 1) into a run folder");
   auto f = std::make_shared<TrainFlags>();
   auto& c = f->config;
-  std::string data_help = "training data:";
-  for (const auto& line : data_spec_help()) data_help += "\n  " + line;
-  app->add_option("--data", c.data, data_help)->capture_default_str();
+  add_data_flag(*app, c.data, "training data:");
   app->add_option("--out", f->out, "run folder to create (checkpoints, samples/, metrics.jsonl)");
   auto* resume = app->add_option("--resume", f->resume, "continue the run in this folder from its latest checkpoint");
   auto* preset = app->add_option("--preset", c.preset, "network preset (default: chosen from the data's shape)")
@@ -79,7 +78,7 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--max-bad-steps", c.max_bad_steps, "stop after this many non-finite steps in a row (each is skipped)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--schedule", c.schedule.kind, "variance schedule")->capture_default_str()
+  app->add_option("--schedule", c.schedule.kind, choices_help("variance schedule:", schedule_help()))->capture_default_str()
       ->check(CLI::IsMember(schedule_kinds()))->excludes(init);
   app->add_option("--timesteps,-T", c.schedule.timesteps, "diffusion steps T")->capture_default_str()
       ->check(CLI::PositiveNumber)->excludes(init);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "training/cpu_runtime.h"
+#include "runtime/cpu_runtime.h"
 #include "version.h"
 
 int main(int argc, char** argv) {

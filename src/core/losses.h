@@ -1,6 +1,6 @@
-// The training loss and the terms of the variational bound (seed 003 eq. 22-57):
+// The training loss and the terms of the variational bound (Ho et al. 2020, eq. 3-14):
 //  - L_simple, Algorithm 1's unweighted ε-MSE;
-//  - the KL between diagonal Gaussians (eq. 40 for equal variances; the general form for L_T);
+//  - the KL between diagonal Gaussians (eq. 8 for equal variances; the general form for L_T);
 //  - the discretized Gaussian decoder p_θ(x_0 | x_1) of Ho et al. for 8-bit data (the L_0 term).
 // All log-likelihoods and KLs are in nats, elementwise; callers sum over dimensions.
 #pragma once
@@ -11,14 +11,14 @@
 
 namespace ddpm {
 
-// Algorithm 1, line 6: mean over all elements of (ε - ε_θ)².
+// Algorithm 1, line 5 (eq. 14): mean over all elements of (ε - ε_θ)².
 torch::Tensor l_simple(const torch::Tensor& eps, const torch::Tensor& eps_pred);
 
 // Mean of (ε - ε_θ)² per batch element: [B].
 torch::Tensor l_simple_per_example(const torch::Tensor& eps, const torch::Tensor& eps_pred);
 
 // KL(N(μ1, e^{lv1}) || N(μ2, e^{lv2})), elementwise. With equal variances it reduces to
-// (μ1 - μ2)² / (2σ²)  (eq. 40).
+// (μ1 - μ2)² / (2σ²)  (Ho et al. eq. 8).
 torch::Tensor normal_kl(const torch::Tensor& mean1, const torch::Tensor& logvar1, const torch::Tensor& mean2,
                         const torch::Tensor& logvar2);
 

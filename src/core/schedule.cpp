@@ -19,11 +19,9 @@ void check_range(int64_t T, double beta_start, double beta_end) {
 
 }  // namespace
 
-std::vector<std::string> schedule_kinds() { return {"linear", "cosine", "quadratic", "sigmoid", "custom"}; }
-
 torch::Tensor linear_betas(int64_t T, double beta_start, double beta_end) {
   check_range(T, beta_start, beta_end);
-  // Ho et al. (and seed 003's code): evenly spaced from β_1 to β_T. With T = 1 this is just β_start.
+  // Ho et al. (and the lecture notes' code): evenly spaced from β_1 to β_T. With T = 1 this is just β_start.
   return torch::linspace(beta_start, beta_end, T, f64());
 }
 
@@ -95,36 +93,16 @@ Schedule Schedule::from_betas(torch::Tensor betas, std::string kind) {
   s.sqrt_recip_alphas = s.alphas.rsqrt();
   s.sqrt_recip_alphas_cumprod = s.alphas_cumprod.rsqrt();
   s.sqrt_recipm1_alphas_cumprod = (1.0 / s.alphas_cumprod - 1.0).sqrt();
-  // eq. 30: β̃_t = (1 - ᾱ_{t-1}) / (1 - ᾱ_t) · β_t ; zero at t = 1 because ᾱ_0 = 1.
+  // Ho et al. eq. 7: β̃_t = (1 - ᾱ_{t-1}) / (1 - ᾱ_t) · β_t ; zero at t = 1 because ᾱ_0 = 1.
   s.posterior_variance = betas * (1.0 - s.alphas_cumprod_prev) / (1.0 - s.alphas_cumprod);
   // log β̃_1 = -inf; as in Ho et al.'s code the first entry takes β̃_2 (it is only used where z = 0).
   auto first = s.T > 1 ? s.posterior_variance.slice(0, 1, 2) : s.betas.slice(0, 0, 1);
   s.posterior_log_variance_clipped = torch::cat({first, s.posterior_variance.slice(0, 1)}).log();
-  // eq. 29: μ̃ = [√ᾱ_{t-1} β_t / (1 - ᾱ_t)] x_0 + [√α_t (1 - ᾱ_{t-1}) / (1 - ᾱ_t)] x_t
+  // eq. 7: μ̃ = [√ᾱ_{t-1} β_t / (1 - ᾱ_t)] x_0 + [√α_t (1 - ᾱ_{t-1}) / (1 - ᾱ_t)] x_t
   s.posterior_mean_coef1 = betas * s.alphas_cumprod_prev.sqrt() / (1.0 - s.alphas_cumprod);
   s.posterior_mean_coef2 = (1.0 - s.alphas_cumprod_prev) * s.alphas.sqrt() / (1.0 - s.alphas_cumprod);
   s.snr = s.alphas_cumprod / (1.0 - s.alphas_cumprod);
   return s;
-}
-
-Schedule make_schedule(const ScheduleConfig& c) {
-  torch::Tensor betas;
-  if (c.kind == "linear") {
-    betas = linear_betas(c.timesteps, c.beta_start, c.beta_end);
-  } else if (c.kind == "quadratic") {
-    betas = quadratic_betas(c.timesteps, c.beta_start, c.beta_end);
-  } else if (c.kind == "sigmoid") {
-    betas = sigmoid_betas(c.timesteps, c.beta_start, c.beta_end);
-  } else if (c.kind == "cosine") {
-    betas = cosine_betas(c.timesteps, c.cosine_s, c.max_beta);
-  } else if (c.kind == "custom") {
-    if (c.betas_file.empty()) throw std::invalid_argument("schedule 'custom' needs a betas file");
-    betas = read_betas_file(c.betas_file);
-  } else {
-    throw std::invalid_argument(fmt::format(
-        "unknown schedule '{}' (choose linear, cosine, quadratic, sigmoid or custom)", c.kind));
-  }
-  return Schedule::from_betas(betas, c.kind);
 }
 
 torch::Tensor extract(const torch::Tensor& table, const torch::Tensor& t, const torch::Tensor& like) {

@@ -1,7 +1,8 @@
-// The variance schedule β_1..β_T and every table derived from it (seed 003, eq. 1, 5, 29, 30).
+// The variance schedule β_1..β_T and every table derived from it (Ho et al. 2020, eq. 2, 4, 7).
 // Tables are float64 and indexed by the 0-based step index i = t - 1 (docs/NOTATION.md).
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -21,7 +22,13 @@ struct ScheduleConfig {
   std::string betas_file;       // custom: one β per line (or whitespace separated)
 };
 
+// The schedule kinds (core/schedule_kinds.cpp's table), and one help line for each.
 std::vector<std::string> schedule_kinds();
+std::vector<std::string> schedule_help();
+
+// JSON round trip (core/schedule_json.cpp); from_json throws naming the field.
+void to_json(nlohmann::json& j, const ScheduleConfig& c);
+void from_json(const nlohmann::json& j, ScheduleConfig& c);
 
 // All tables have shape [T], dtype float64, on the CPU. Entry i belongs to paper step t = i + 1.
 struct Schedule {
@@ -33,13 +40,13 @@ struct Schedule {
   torch::Tensor alphas_cumprod_prev;             // ᾱ_{t-1}, with ᾱ_0 = 1
   torch::Tensor sqrt_alphas_cumprod;             // √ᾱ_t
   torch::Tensor sqrt_one_minus_alphas_cumprod;   // √(1 - ᾱ_t)
-  torch::Tensor sqrt_recip_alphas;               // 1/√α_t               (eq. 61)
-  torch::Tensor sqrt_recip_alphas_cumprod;       // 1/√ᾱ_t               (eq. 56)
-  torch::Tensor sqrt_recipm1_alphas_cumprod;     // √(1/ᾱ_t - 1)         (eq. 56)
-  torch::Tensor posterior_variance;              // β̃_t                  (eq. 30)
+  torch::Tensor sqrt_recip_alphas;               // 1/√α_t               (eq. 11)
+  torch::Tensor sqrt_recip_alphas_cumprod;       // 1/√ᾱ_t               (eq. 15)
+  torch::Tensor sqrt_recipm1_alphas_cumprod;     // √(1/ᾱ_t - 1)         (eq. 15)
+  torch::Tensor posterior_variance;              // β̃_t                  (eq. 7)
   torch::Tensor posterior_log_variance_clipped;  // log β̃_t, with β̃_1 := β̃_2 (β̃_1 = 0)
-  torch::Tensor posterior_mean_coef1;            // coefficient of x_0    (eq. 29)
-  torch::Tensor posterior_mean_coef2;            // coefficient of x_t    (eq. 29)
+  torch::Tensor posterior_mean_coef1;            // coefficient of x_0    (eq. 7)
+  torch::Tensor posterior_mean_coef2;            // coefficient of x_t    (eq. 7)
   torch::Tensor snr;                             // ᾱ_t / (1 - ᾱ_t)
 
   // Derives every table from β_1..β_T (float64 [T], each in (0, 1)).

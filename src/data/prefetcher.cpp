@@ -20,8 +20,8 @@ Batch make_batch(const Dataset& data, const IndexBatch& ids, bool random_flip) {
   return b;
 }
 
-BatchPrefetcher::BatchPrefetcher(Dataset data, BatchSampler sampler, bool random_flip, size_t capacity)
-    : data_(std::move(data)), sampler_(std::move(sampler)), random_flip_(random_flip),
+BatchPrefetcher::BatchPrefetcher(Dataset data, BatchOrder order, bool random_flip, size_t capacity)
+    : data_(std::move(data)), order_(std::move(order)), random_flip_(random_flip),
       capacity_(std::max<size_t>(1, capacity)) {
   worker_ = std::thread([this] { run(); });
 }
@@ -43,7 +43,7 @@ void BatchPrefetcher::run() {
       if (stop_) return;
     }
     try {
-      Batch b = make_batch(data_, sampler_.next(), random_flip_);
+      Batch b = make_batch(data_, order_.next(), random_flip_);
       std::lock_guard<std::mutex> lock(mutex_);
       queue_.push_back(std::move(b));
     } catch (...) {

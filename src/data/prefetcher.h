@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "data/batch_sampler.h"
+#include "data/batch_order.h"
 #include "data/dataset.h"
 
 namespace ddpm {
@@ -18,29 +18,29 @@ namespace ddpm {
 struct Batch {
   torch::Tensor x;       // float32 [B, ...] in model range
   torch::Tensor labels;  // int64 [B], or undefined
-  SamplerState next;     // sampler position after this batch (save it in checkpoints)
+  BatchOrderState next;     // batch-order position after this batch (save it in checkpoints)
 };
 
 // The batch for `ids`; with random_flip, image i of the global batch is mirrored by a coin drawn from
-// ids.batch_seed, so the result depends only on the sampler position (and not on the rank's shard).
+// ids.batch_seed, so the result depends only on the batch-order position (and not on the rank's shard).
 Batch make_batch(const Dataset& data, const IndexBatch& ids, bool random_flip);
 
 class BatchPrefetcher {
  public:
-  // Holds its own copy of `data` (tensor handles, no pixel copy) and of the sampler.
-  BatchPrefetcher(Dataset data, BatchSampler sampler, bool random_flip, size_t capacity = 2);
+  // Holds its own copy of `data` (tensor handles, no pixel copy) and of the batch order.
+  BatchPrefetcher(Dataset data, BatchOrder order, bool random_flip, size_t capacity = 2);
   ~BatchPrefetcher();
   BatchPrefetcher(const BatchPrefetcher&) = delete;
   BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
 
-  // The next batch in sampler order; rethrows an error raised while preparing it.
+  // The next batch in batch order; rethrows an error raised while preparing it.
   Batch next();
 
  private:
   void run();
 
   Dataset data_;
-  BatchSampler sampler_;
+  BatchOrder order_;
   bool random_flip_;
   size_t capacity_;
   std::mutex mutex_;

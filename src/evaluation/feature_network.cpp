@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "training/shipped_models.h"
+#include "inference/shipped_models.h"
 
 namespace ddpm {
 

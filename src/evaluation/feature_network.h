@@ -21,7 +21,7 @@ struct FeatureNetwork {
   std::shared_ptr<ClassifierImpl> classifier;                   // set for ddpm's classifier (class histograms)
 };
 
-// The shipped classifier's file: models/fashion-classifier.safetensors (training/shipped_models.h's folder).
+// The shipped classifier's file: models/fashion-classifier.safetensors (inference/shipped_models.h's folder).
 std::string shipped_classifier_path();
 
 // Loads a classifier saved by `ddpm classifier train`.

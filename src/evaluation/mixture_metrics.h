@@ -1,4 +1,4 @@
-// How well a point set reproduces a known Gaussian mixture (seed 001 Part 5):
+// How well a point set reproduces a known Gaussian mixture (the lecture notes' mixture experiment):
 //  - per-mode proportions, each point counted for its most responsible component;
 //  - the low-density ("between modes") fraction: points where q(x) < τ, with
 //    τ = min_k w_k N(x_k; μ_k, Σ_k) at a point x_k on component k's r-sigma contour (Mahalanobis radius r,

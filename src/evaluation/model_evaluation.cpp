@@ -7,16 +7,11 @@
 #include "core/random.h"
 #include "evaluation/frechet_distance.h"
 #include "evaluation/precision_recall.h"
-#include "training/network_predictor.h"
+#include "inference/network_predictor.h"
+#include "runtime/clock.h"
 
 namespace ddpm {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 void check_images_fit(const TrainedModel& model, const Dataset& test) {
   if (!test.is_image())
@@ -51,10 +46,10 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
                        const BoundProgress& progress) {
   check_images_fit(model, test);
   if (options.n < 1 || options.n > test.size())
-    throw std::invalid_argument(fmt::format("--n must be between 1 and the test set's {} examples, got {}",
+    throw std::invalid_argument(fmt::format("n (test examples) must be between 1 and the test set's {}, got {}",
                                             test.size(), options.n));
   const auto start = Clock::now();
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   auto gen = make_generator(options.seed);
   const auto subset = torch::randperm(test.size(), gen, torch::kLong).slice(0, 0, options.n);
   auto predictor = network_predictor(*model.net);
@@ -75,13 +70,13 @@ QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, 
                                       const QualityOptions& options, const StepCallback& progress) {
   check_images_fit(model, test);
   if (options.n <= options.k || 2 * options.n > test.size())
-    throw std::invalid_argument(fmt::format("--n must be between {} and half the test set ({}), got {}", options.k + 1,
+    throw std::invalid_argument(fmt::format("n (samples) must be between k + 1 = {} and half the test set ({}), got {}", options.k + 1,
                                             test.size() / 2, options.n));
   if (features.classifier) {
     const auto& c = features.classifier->config();
     if (sample_shape(model.config) != std::vector<int64_t>{c.in_channels, c.image_height, c.image_width})
       throw std::invalid_argument(fmt::format("the classifier takes {}x{}x{} images, unlike this model's; give a "
-                                              "feature network for them (--features FILE)",
+                                              "feature network for them",
                                               c.in_channels, c.image_height, c.image_width));
   }
   const auto start = Clock::now();

@@ -1,4 +1,4 @@
-// A trained model judged on a data set's test split (issue 6), as `ddpm eval` reports it:
+// A trained model judged on a data set's test split, as `ddpm eval` reports it:
 //  - negative log-likelihood: the variational bound (evaluation/variational_bound.h) in bits/dim over a
 //    seeded random subset of the test images;
 //  - sample quality: the Fréchet distance, precision and recall between generated samples and test images
@@ -14,8 +14,8 @@
 #include "data/dataset.h"
 #include "evaluation/feature_network.h"
 #include "evaluation/variational_bound.h"
-#include "training/generate.h"
-#include "training/trained_model.h"
+#include "inference/generate.h"
+#include "inference/trained_model.h"
 
 namespace ddpm {
 

@@ -1,4 +1,4 @@
-// The variational bound (eq. 25) per example: exact or stratified over t, batched over (example, t) pairs.
+// The variational bound (Ho et al. eq. 5) per example: exact or stratified over t, batched over (example, t) pairs.
 #include "evaluation/variational_bound.h"
 
 #include <algorithm>

@@ -1,10 +1,10 @@
-// The variational bound of seed 003 eq. 25 (Ho et al. 2020, eq. 5) per example, in bits per dimension:
+// The variational bound of Ho et al. 2020, eq. 5, per example, in bits per dimension:
 //   L = L_T + Σ_{t=2..T} L_{t-1} + L_0, with
 //   L_T     = KL(q(x_T | x_0) ‖ N(0, I))                       (the prior term; no network),
-//   L_{t-1} = KL(q(x_{t-1} | x_t, x_0) ‖ p_θ(x_{t-1} | x_t))    (eq. 29-31 against eq. 32 with a fixed variance),
+//   L_{t-1} = KL(q(x_{t-1} | x_t, x_0) ‖ p_θ(x_{t-1} | x_t))    (eq. 6-7 against eq. 1 with a fixed variance),
 //   L_0     = -log p_θ(x_0 | x_1), Ho et al.'s discretized Gaussian decoder for 8-bit data.
-// Each KL term is evaluated at one draw x_t ~ q(x_t | x_0) (eq. 52), so every term and the total are unbiased
-// estimates of the bound, and the bound is ≥ -log p_θ(x_0) (eq. 20). Because the decoder is discrete,
+// Each KL term is evaluated at one draw x_t ~ q(x_t | x_0) (eq. 4), so every term and the total are unbiased
+// estimates of the bound, and the bound is ≥ -log p_θ(x_0) (eq. 3). Because the decoder is discrete,
 // p_θ is a probability mass function on the 256-level grid, so the bound's mean is ≥ the data's entropy.
 //
 // Exact mode evaluates all T - 1 KL terms. Stratified mode cuts t = 2..T into about K strata whose sizes grow
@@ -20,9 +20,9 @@
 #include <functional>
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/reverse_process.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 
@@ -30,7 +30,7 @@ struct BoundOptions {
   int64_t strata = 0;    // K; 0 or >= T - 1 evaluates every term (exact)
   int64_t bands = 10;    // the KL terms are reported summed over this many equal bands of t
   VarianceKind variance = VarianceKind::Beta;  // Σ_θ(t) of p_θ (core/reverse_process.h)
-  bool clip_x0 = false;  // clip x̂_0 to [-1, 1] and take μ_θ from eq. 29 (a valid p_θ as well)
+  bool clip_x0 = false;  // clip x̂_0 to [-1, 1] and take μ_θ from eq. 7 (a valid p_θ as well)
   int64_t batch = 256;   // network evaluations at once
 };
 

@@ -5,19 +5,14 @@
 #include <fstream>
 
 #include "experiments/gmm_run.h"
+#include "inference/generate.h"
+#include "inference/trained_model.h"
 #include "io/image_io.h"
 #include "io/progress_line.h"
-#include "training/generate.h"
-#include "training/trained_model.h"
+#include "runtime/clock.h"
 
 namespace ddpm {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 int64_t square_columns(int64_t n) {
   int64_t c = 1;
@@ -36,14 +31,13 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::str
   GenerateOptions g;
   g.n = n;
   g.seed = o.seed;
-  spec.clip_x0 = true;
   g.sampler = spec;
-  const auto T = make_schedule(model.schedule).T;
+  const auto T = model.schedule.T;
   const int64_t evals = sampler_evaluations(spec, T) * n;
   log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations)...", n, spec.kind,
                   spec.steps > 0 ? spec.steps : T, evals));
   std::unique_ptr<TrajectoryRecorder> recorder;
-  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>(sampler_evaluations(spec, T));
+  if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>();
   const auto start = Clock::now();
   const int64_t calls = sampler_evaluations(spec, T) * ((n + g.batch - 1) / g.batch);
   ProgressLine progress("  batched calls", calls);
@@ -87,7 +81,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
                                 : fmt::format("{} training steps, {} of them before the run that wrote it (--init)",
                                               model.lineage_steps, model.lineage_steps - model.step);
   summary += fmt::format("Model: `{}` ({} after {}; {} schedule, T = {}).\n\n", model.path, model.config.arch, steps,
-                         model.schedule.kind, model.schedule.timesteps);
+                         model.schedule_config.kind, model.schedule.T);
 
   SamplerSpec ddim;
   ddim.kind = "ddim";
@@ -107,7 +101,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   result.files.push_back({slow.trajectory_path,
                           "Algorithm 2 made visible: each column a step of the reverse chain from t = T (left) to t = 1 "
                           "(right); for each of four samples a row of x_t and below it the model's prediction of x_0 "
-                          "(eq. 56) at that step"});
+                          "(Ho et al. eq. 15) at that step"});
   summary += "- " + slow.line + "\n";
 
   if (o.gmm) {

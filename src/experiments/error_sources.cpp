@@ -68,7 +68,7 @@ InitializationRow initialization_error(const GaussianMixture& mixture, const Sch
     row.kl_se = ratio.std().item<double>() / std::sqrt(static_cast<double>(n));
     row.kl_method = "monte carlo";
   }
-  const auto model = mixture_denoiser(mixture, schedule);
+  const auto model = mixture_noise_predictor(mixture, schedule);
   auto from_normal = ancestral_sample(schedule, model, torch::randn({n, d}, gen), gen);
   auto from_exact = ancestral_sample(schedule, model, x_T.to(torch::kFloat32), gen);
   row.distance_from_normal = sliced_wasserstein2(from_normal, reference, projections, gen);
@@ -82,7 +82,7 @@ std::vector<TrainingErrorRow> training_error_by_band(const GaussianMixture& mixt
   TORCH_CHECK(bands >= 1 && bands <= schedule.T, "bands must be in [1, T], got ", bands);
   TORCH_CHECK(samples_per_band >= 2, "samples_per_band must be >= 2, got ", samples_per_band);
   torch::NoGradGuard no_grad;
-  const auto oracle = mixture_denoiser(mixture, schedule);
+  const auto oracle = mixture_noise_predictor(mixture, schedule);
   std::vector<TrainingErrorRow> rows;
   for (int64_t b = 0; b < bands; ++b) {
     const int64_t lo = b * schedule.T / bands, hi = (b + 1) * schedule.T / bands;

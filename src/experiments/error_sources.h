@@ -1,4 +1,4 @@
-// Measurements on Gaussian-mixture data that need no trained network (seed 001 Parts 2, 5 and 7). The exact
+// Measurements on Gaussian-mixture data that need no trained network (the lecture notes' Parts 2, 5 and 7, docs/NOTATION.md). The exact
 // denoiser ε* (the "oracle") isolates each sampler's own error; a learned model plugs in as a NoisePredictor.
 // Distances are sliced W2 to a fixed true sample of the same size, always shown beside the noise floor.
 #pragma once
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "analytic/gaussian_mixture.h"
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

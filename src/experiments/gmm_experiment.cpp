@@ -4,16 +4,16 @@
 
 #include <chrono>
 
-#include "evaluation/point_distances.h"
 #include "core/random.h"
+#include "evaluation/point_distances.h"
+#include "io/json_number.h"
 #include "io/progress_line.h"
 
 namespace ddpm {
 namespace {
 
 nlohmann::json quality_json(const SampleQuality& q) {
-  // JSON has no NaN; a diverged chain is null.
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  const auto num = finite_or_null;  // a diverged chain is null
   nlohmann::json weights = nlohmann::json::array();
   for (double w : q.weights) weights.push_back(num(w));
   return {{"weights", weights},
@@ -46,7 +46,7 @@ GmmReport run_gmm_experiment(const GmmExperimentConfig& config, const std::optio
   const auto start = std::chrono::steady_clock::now();
   const auto mixture = load_mixture(config.mixture);
   const auto schedule = make_schedule(config.schedule);
-  const auto oracle = mixture_denoiser(mixture, schedule);
+  const auto oracle = mixture_noise_predictor(mixture, schedule);
   const int64_t n = config.samples, d = mixture.dim();
   TORCH_CHECK(n >= 2, "samples must be >= 2, got ", n);
 

@@ -1,6 +1,6 @@
-// `ddpm gmm`: seed 001 Parts 2, 5 and 7 on a Gaussian mixture, with the exact denoiser ε* (the oracle) and,
-// when given, a learned noise predictor. run_gmm_experiment gathers every table into one GmmReport, whose
-// JSON has the keys issue 5 lists (true_weights, oracle, learned, noise_floor, discretization,
+// `ddpm gmm`: the lecture notes' Parts 2, 5 and 7 (docs/NOTATION.md) on a Gaussian mixture, with the exact
+// denoiser ε* (the oracle) and, when given, a learned noise predictor. run_gmm_experiment gathers every table
+// into one GmmReport, whose JSON has one key per measurement (true_weights, oracle, learned, noise_floor, discretization,
 // initialization, training_error, langevin).
 #pragma once
 
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "analytic/gaussian_mixture.h"
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
 #include "experiments/error_sources.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

@@ -78,7 +78,7 @@ Figure forward_figure(const GaussianMixture& m, const Schedule& s, at::Generator
 Figure field_figure(const GaussianMixture& m, const Schedule& s) {
   Figure f{{}, 2, 1000, 1000};
   const auto b = box(m);
-  const auto model = mixture_denoiser(m, s);
+  const auto model = mixture_noise_predictor(m, s);
   for (int64_t t : shown_steps(s.T, {0.01, 0.1, 0.3, 0.6})) {
     const double ab = s.alphas_cumprod[t].item<double>();
     PlotPanel p{fmt::format("score direction -eps*(x, t), {}", t_label(t)), "x1", "x2"};
@@ -122,7 +122,7 @@ Figure samples_figure(const GaussianMixture& m, const GmmReport& r) {
 Figure trajectories_figure(const GaussianMixture& m, const Schedule& s, const GmmReport& r, at::Generator& gen) {
   const int64_t n = 8;
   auto x_T = torch::randn({n, 2}, gen);
-  const auto model = mixture_denoiser(m, s);
+  const auto model = mixture_noise_predictor(m, s);
   auto panel = [&](const std::string& title, const std::function<void(const StepCallback&)>& run) {
     std::vector<std::vector<double>> xs(n), ys(n);
     auto record = [&](const torch::Tensor& x) {

@@ -1,4 +1,4 @@
-// The pictures of `ddpm gmm` (seed 001 Parts 2, 5, 7): the forward process at several t, the ε* field,
+// The pictures of `ddpm gmm` (the lecture notes' Parts 2, 5 and 7): the forward process at several t, the ε* field,
 // samples against the truth, sampling trajectories, and the discretization / initialization / Langevin plots.
 #pragma once
 

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "experiments/gmm_figures.h"
-#include "training/network_predictor.h"
-#include "training/trained_model.h"
+#include "inference/network_predictor.h"
+#include "inference/trained_model.h"
 #include "training/trainer.h"
 
 namespace ddpm {

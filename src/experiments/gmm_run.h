@@ -1,4 +1,4 @@
-// The whole Gaussian-mixture experiment as `ddpm gmm` and `ddpm demo` run it: train the MLP denoiser on the
+// The whole Gaussian-mixture experiment as `ddpm gmm` and `ddpm demo` run it: train the MLP on the
 // mixture (Algorithm 1, into OUT/model; a finished run there is reused), measure it beside the exact
 // denoiser (run_gmm_experiment), and write OUT/report.json and the figures.
 #pragma once

@@ -1,4 +1,4 @@
-// The small CNN that ddpm trains on Fashion-MNIST to judge samples offline (issue 6): its penultimate layer
+// The small CNN that ddpm trains on Fashion-MNIST to judge samples offline: its penultimate layer
 // is the feature space of the Fréchet distance and of precision/recall (the role Inception's pool layer
 // plays in FID), its argmax the class histogram of generated samples.
 // Layout per entry of `channels`: 3×3 conv → BatchNorm → ReLU → 2×2 max-pool; then flatten → linear → ReLU

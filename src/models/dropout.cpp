@@ -7,17 +7,12 @@
 #include <cmath>
 #include <mutex>
 
+#include "core/random.h"
+
 namespace ddpm {
 namespace {
 
-// SplitMix64 (Steele, Lea and Flood 2014): element i of the stream `seed` is a bijective mix of
-// seed + (i + 1)·γ, so any range of elements can be generated independently, on any thread.
-inline uint64_t splitmix64(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;  // element i of a SplitMix64 stream (core/random.h)
 
 uint64_t draw_seed() {
   auto gen = at::detail::getDefaultCPUGenerator();
@@ -36,7 +31,7 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   auto mask = torch::empty_like(x);  // dense, x's memory format: element i of memory pairs with x's element i
   float* m = mask.data_ptr<float>();
   at::parallel_for(0, mask.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) m[i] = splitmix64(seed, static_cast<uint64_t>(i)) < threshold ? 0.0f : scale;
+    for (int64_t i = begin; i < end; ++i) m[i] = splitmix64(seed + static_cast<uint64_t>(i) * kGolden) < threshold ? 0.0f : scale;
   });
   return x * mask;
 }

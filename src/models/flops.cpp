@@ -1,9 +1,7 @@
 // Forward FLOPs per sample, counted from the architecture: convolutions, linear layers and the two
 // attention products, a multiply-add counting 2 FLOPs. Biases, normalisation, activations, softmax,
 // residual additions and resampling copies are not counted (they are O(size), not O(size × channels)).
-#include <stdexcept>
-
-#include "models/model_config.h"
+#include "models/model_kind.h"
 #include "models/unet_plan.h"
 
 namespace ddpm {
@@ -34,6 +32,8 @@ int64_t level(const LevelPlan& l, size_t attentions, int64_t time_embed_dim) {
   return f;
 }
 
+}  // namespace
+
 int64_t unet_flops(const UNetConfig& c) {
   const UNetPlan p = plan_unet(c);
   const int64_t H = c.image_height, W = c.image_width, T = p.time_embed_dim;
@@ -57,12 +57,6 @@ int64_t mlp_flops(const MLPConfig& c) {
   return f + linear(c.hidden, c.data_dim);
 }
 
-}  // namespace
-
-int64_t forward_flops_per_sample(const ModelConfig& config) {
-  if (config.arch == "unet") return unet_flops(config.unet);
-  if (config.arch == "mlp") return mlp_flops(config.mlp);
-  throw std::invalid_argument(fmt::format("model config: arch must be \"unet\" or \"mlp\", got \"{}\"", config.arch));
-}
+int64_t forward_flops_per_sample(const ModelConfig& config) { return model_kind(config.arch).flops(config); }
 
 }  // namespace ddpm

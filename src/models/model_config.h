@@ -33,11 +33,16 @@ struct MLPConfig {
   int64_t time_embed_dim = 64;
 };
 
+// `arch` names the model kind (models/model_kinds.cpp's table); the sub-config of that kind is used.
 struct ModelConfig {
-  std::string arch = "unet";  // unet | mlp
+  std::string arch = "unet";  // one of model_kinds(): unet | mlp
   UNetConfig unet;
   MLPConfig mlp;
 };
+
+// The model kinds, and one help line for each.
+std::vector<std::string> model_kinds();
+std::vector<std::string> model_kind_help();
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 void from_json(const nlohmann::json& j, ModelConfig& c);  // throws on missing/invalid fields
@@ -47,6 +52,16 @@ std::vector<std::string> preset_names();
 ModelConfig model_preset(const std::string& name);  // throws std::invalid_argument for unknown names
 
 NoiseNet build_model(const ModelConfig& config);
+// The shape of one sample of the model's data: [C, H, W] for images, [d] for points.
+std::vector<int64_t> sample_shape(const ModelConfig& config);
+// Whether the model's samples are images in [-1, 1]: then every sampler clips its x̂_0 to that range and
+// the samples are written as pictures (otherwise: points, as CSV).
+bool samples_are_images(const ModelConfig& config);
+// One line describing the network's shape (`ddpm info`).
+std::string describe_model(const ModelConfig& config);
+// The config fitted to data whose samples have `shape` (channels and size, or dimension); throws if this
+// kind cannot take such data.
+ModelConfig fit_to_data(ModelConfig config, const std::vector<int64_t>& shape);
 int64_t parameter_count(const torch::nn::Module& model);
 // Forward FLOPs for one sample, counted from the architecture (multiply-add = 2 FLOPs).
 int64_t forward_flops_per_sample(const ModelConfig& config);

@@ -36,31 +36,43 @@ void load_weights_into(torch::nn::Module& module, const SafetensorsContent& cont
       throw std::runtime_error(fmt::format("{}: unexpected tensor \"{}\" that the model does not have", source_name, name));
 }
 
-void save_module_file(const std::string& path, const torch::nn::Module& module, const std::string& config_key,
-                      const std::string& config_json, const std::map<std::string, std::string>& extra_metadata,
-                      const std::string& writer) {
+SafetensorsContent module_file_content(const torch::nn::Module& module, const std::string& config_key,
+                                       const std::string& config_json,
+                                       const std::map<std::string, std::string>& extra_metadata,
+                                       const std::string& writer) {
   SafetensorsContent content;
   for (auto& [name, tensor] : state_dict_tensors(module)) content.tensors.emplace_back(name, tensor.to(torch::kFloat32));
   content.metadata = {{"format", "pt"}, {config_key, config_json}};
   for (const auto& [key, value] : extra_metadata)
     if (!content.metadata.emplace(key, value).second)
       throw std::invalid_argument(fmt::format("{}: metadata key \"{}\" is reserved", writer, key));
-  write_safetensors(path, content);
+  return content;
+}
+
+void save_module_file(const std::string& path, const torch::nn::Module& module, const std::string& config_key,
+                      const std::string& config_json, const std::map<std::string, std::string>& extra_metadata,
+                      const std::string& writer) {
+  write_safetensors(path, module_file_content(module, config_key, config_json, extra_metadata, writer));
+}
+
+SafetensorsContent model_file_content(const NoiseNetImpl& net, const ModelConfig& config,
+                                      const std::map<std::string, std::string>& extra_metadata) {
+  return module_file_content(net, kModelConfigKey, nlohmann::json(config).dump(), extra_metadata, "model file");
 }
 
 void save_model(const std::string& path, const NoiseNetImpl& net, const ModelConfig& config,
                 const std::map<std::string, std::string>& extra_metadata) {
-  save_module_file(path, net, kModelConfigKey, nlohmann::json(config).dump(), extra_metadata, "save_model");
+  write_safetensors(path, model_file_content(net, config, extra_metadata));
 }
 
-LoadedModel load_model(const std::string& path) {
+ModelFile load_model(const std::string& path) {
   SafetensorsContent content = read_safetensors(path);
   const auto it = content.metadata.find(kModelConfigKey);
   if (it == content.metadata.end())
     throw std::runtime_error(fmt::format("{}: no \"{}\" metadata; not a model saved by ddpm (hint: save it with "
                                          "save_model, or import diffusers weights with a config)",
                                          path, kModelConfigKey));
-  LoadedModel loaded;
+  ModelFile loaded;
   try {
     loaded.config = nlohmann::json::parse(it->second).get<ModelConfig>();
   } catch (const std::exception& e) {

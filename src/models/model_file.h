@@ -26,25 +26,36 @@ std::vector<std::pair<std::string, torch::Tensor>> state_dict_tensors(const torc
 // std::runtime_error names the offending tensor.
 void load_weights_into(torch::nn::Module& module, const SafetensorsContent& content, const std::string& source_name);
 
-// Writes `module`'s weights as float32 plus metadata {"format": "pt", config_key: config_json} and
-// `extra_metadata` (which may not reuse those keys; `writer` names the caller in that error). Atomic: an
-// existing file is replaced whole or kept. Shared by every ddpm network file (models, the classifier).
+// The one writer of ddpm's network files (models, checkpoints' weights, the classifier): `module`'s
+// weights as float32 plus metadata {"format": "pt", config_key: config_json} and `extra_metadata` (which
+// may not reuse those keys; `writer` names the caller in that error).
+SafetensorsContent module_file_content(const torch::nn::Module& module, const std::string& config_key,
+                                       const std::string& config_json,
+                                       const std::map<std::string, std::string>& extra_metadata,
+                                       const std::string& writer);
+
+// Writes module_file_content(...) to `path`. Atomic: an existing file is replaced whole or kept.
 void save_module_file(const std::string& path, const torch::nn::Module& module, const std::string& config_key,
                       const std::string& config_json, const std::map<std::string, std::string>& extra_metadata,
                       const std::string& writer);
 
-// Writes the weights as float32 plus metadata {"format": "pt", kModelConfigKey: config JSON} and
-// `extra_metadata` (which may not reuse those keys). Atomic: an existing file is replaced whole or kept.
+// A model file's content: module_file_content with the ModelConfig under kModelConfigKey.
+SafetensorsContent model_file_content(const NoiseNetImpl& net, const ModelConfig& config,
+                                      const std::map<std::string, std::string>& extra_metadata = {});
+
+// Writes model_file_content(...) to `path`. Atomic: an existing file is replaced whole or kept.
 void save_model(const std::string& path, const NoiseNetImpl& net, const ModelConfig& config,
                 const std::map<std::string, std::string>& extra_metadata = {});
 
-struct LoadedModel {
+// What a model file holds. (inference/trained_model.h's TrainedModel adds the schedule and the training
+// step stored beside the weights: the model ready to sample.)
+struct ModelFile {
   ModelConfig config;
   NoiseNet net;  // in training mode, as built; call net->eval() to sample
   std::map<std::string, std::string> metadata;
 };
 
 // Rebuilds the network from the file's config and loads its weights (errors name the file and tensor).
-LoadedModel load_model(const std::string& path);
+ModelFile load_model(const std::string& path);
 
 }  // namespace ddpm

@@ -1,4 +1,4 @@
-// The common interface of every noise-prediction network ε_θ(x_t, t) (seed 001 Part 6, seed 003).
+// The common interface of every noise-prediction network ε_θ(x_t, t) (Ho et al. 2020, §3.2 and eq. 11).
 #pragma once
 
 #include <torch/nn/module.h>

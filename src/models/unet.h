@@ -1,4 +1,4 @@
-// The DDPM U-Net ε_θ(x_t, t) of Ho et al. 2020 (seed 001 Part 6), laid out like diffusers' UNet2DModel
+// The DDPM U-Net ε_θ(x_t, t) of Ho et al. 2020 (§4, Appendix B), laid out like diffusers' UNet2DModel
 // so that weights map by name: conv_in, time_embedding.linear_{1,2}, down_blocks.N.{resnets,attentions,
 // downsamplers}, mid_block.{resnets.0, attentions.0, resnets.1}, up_blocks.N.{resnets,attentions,
 // upsamplers}, conv_norm_out, conv_out. Numeric details that layout fixes, and that this code follows so

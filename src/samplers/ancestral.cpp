@@ -15,9 +15,9 @@ torch::Tensor ancestral_sample(const Schedule& schedule, const NoisePredictor& m
     auto t = torch::full({B}, i, long_opts);
     auto t_model = options.model_timesteps.empty() ? t : torch::full({B}, options.model_timesteps[i], long_opts);
     auto eps = model(x, t_model);                                   // line 6: ε_θ(x_t, t)
-    auto step = p_mean_variance(schedule, x, t, eps, options.step);  // eq. 61 and Σ_θ(t)
+    auto step = p_mean_variance(schedule, x, t, eps, options.step);  // eq. 11 and σ_t²
     auto z = i > 0 ? torch::randn(x.sizes(), gen, x.options()) : torch::zeros_like(x);  // line 5
-    x = p_sample_from(step, t, z);                                  // eq. 64
+    x = p_sample_from(step, t, z);                                  // line 4
     if (on_step) on_step(schedule.T - i, schedule.T, x, step.pred_x0);
   }
   return x;

@@ -1,13 +1,13 @@
-// Ancestral sampling, Algorithm 2 of Ho et al. (seed 003, "Sampling Algorithm"): start at x_T ~ N(0, I),
-// then for t = T..1 draw x_{t-1} ~ p_θ(x_{t-1} | x_t) with the ε-parameterised mean (eq. 61).
+// Ancestral sampling, Algorithm 2 of Ho et al. 2020: start at x_T ~ N(0, I),
+// then for t = T..1 draw x_{t-1} ~ p_θ(x_{t-1} | x_t) with the ε-parameterised mean (eq. 11).
 #pragma once
 
 #include <ATen/core/Generator.h>
 
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/reverse_process.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

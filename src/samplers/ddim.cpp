@@ -2,6 +2,7 @@
 #include "samplers/ddim.h"
 
 #include "core/reverse_process.h"
+#include "samplers/respacing.h"
 
 namespace ddpm {
 
@@ -9,9 +10,7 @@ torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& 
                           torch::Tensor x, at::Generator& gen, const DDIMOptions& options, const StepCallback& on_step) {
   TORCH_CHECK(!timesteps.empty(), "ddim: the timestep subsequence is empty");
   TORCH_CHECK(options.eta >= 0.0, "ddim: eta must be >= 0, got ", options.eta);
-  for (std::size_t k = 0; k < timesteps.size(); ++k)
-    TORCH_CHECK(timesteps[k] >= 0 && timesteps[k] < schedule.T && (k == 0 || timesteps[k] > timesteps[k - 1]),
-                "ddim: timesteps must increase strictly within [0, ", schedule.T, ")");
+  check_timesteps(timesteps, schedule.T, "ddim");
   torch::NoGradGuard no_grad;
   const int64_t B = x.size(0), K = static_cast<int64_t>(timesteps.size());
   auto abar_table = schedule.alphas_cumprod.accessor<double, 1>();
@@ -19,7 +18,7 @@ torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& 
     auto t = torch::full({B}, timesteps[k], torch::TensorOptions().dtype(torch::kLong).device(x.device()));
     const double alpha_prod_t = abar_table[timesteps[k]];
     const double alpha_prod_prev = k > 0 ? abar_table[timesteps[k - 1]] : 1.0;
-    // 1. the network's ε̂ and the x̂_0 it implies (eq. 56)
+    // 1. the network's ε̂ and the x̂_0 it implies (Ho et al. eq. 15)
     auto eps = model(x, t);
     TORCH_CHECK(eps.sizes() == x.sizes(), "noise prediction shape ", eps.sizes(), " != x_t shape ", x.sizes());
     auto pred_x0 = predict_x0_from_eps(schedule, x, t, eps);

@@ -1,7 +1,7 @@
 // DDIM (Song, Meng & Ermon 2021, eq. 12): on a subsequence τ of the training steps,
 //   x_{τ_{k-1}} = √ᾱ_prev x̂_0 + √(1 - ᾱ_prev - σ_k²) ε̂ + σ_k z,
 //   σ_k = η √((1 - ᾱ_prev)/(1 - ᾱ_t)) √(1 - ᾱ_t/ᾱ_prev),
-// with x̂_0 from ε̂ by seed 003 eq. 56. η = 0 is deterministic (a discretised probability-flow ODE);
+// with x̂_0 from ε̂ by Ho et al. eq. 15. η = 0 is deterministic (a discretised probability-flow ODE);
 // η = 1 has the variance of the respaced ancestral sampler with β̃. After τ_1 the chain ends at ᾱ = 1.
 #pragma once
 
@@ -9,8 +9,8 @@
 
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

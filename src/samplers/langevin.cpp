@@ -2,6 +2,7 @@
 #include "samplers/langevin.h"
 
 #include "core/reverse_process.h"
+#include "samplers/respacing.h"
 
 namespace ddpm {
 
@@ -19,9 +20,7 @@ torch::Tensor langevin_sample(const Schedule& schedule, const NoisePredictor& mo
   std::vector<int64_t> levels = options.levels;
   if (levels.empty())
     for (int64_t i = 0; i < schedule.T; ++i) levels.push_back(i);
-  for (std::size_t k = 0; k < levels.size(); ++k)
-    TORCH_CHECK(levels[k] >= 0 && levels[k] < schedule.T && (k == 0 || levels[k] > levels[k - 1]),
-                "langevin: levels must increase strictly within [0, ", schedule.T, ")");
+  check_timesteps(levels, schedule.T, "langevin");
   torch::NoGradGuard no_grad;
   auto abar = schedule.alphas_cumprod.accessor<double, 1>();
   const double sigma_min_sq = 1.0 - abar[levels.front()];

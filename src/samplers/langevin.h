@@ -15,8 +15,8 @@
 
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

@@ -26,18 +26,26 @@ std::vector<int64_t> spaced_timesteps(int64_t T, int64_t K, const std::string& s
   return steps;
 }
 
+void check_timesteps(const std::vector<int64_t>& timesteps, int64_t T, const std::string& who) {
+  int64_t prev = -1;
+  for (const int64_t t : timesteps) {
+    if (t <= prev || t >= T)
+      throw std::invalid_argument(
+          fmt::format("{}: timesteps must increase strictly within [0, {}), got {} after {}", who, T, t, prev));
+    prev = t;
+  }
+}
+
 RespacedSchedule respace(const Schedule& schedule, const std::vector<int64_t>& timesteps) {
   const int64_t K = static_cast<int64_t>(timesteps.size());
   if (K < 1) throw std::invalid_argument("respace: the timestep subsequence is empty");
+  check_timesteps(timesteps, schedule.T, "respace");
   auto abar = schedule.alphas_cumprod.accessor<double, 1>();
   auto beta = schedule.betas.accessor<double, 1>();
   std::vector<double> betas(K);
   int64_t prev = -1;  // the previous respaced step; -1 stands for ᾱ = 1 (no noise)
   for (int64_t k = 0; k < K; ++k) {
     const int64_t t = timesteps[k];
-    if (t <= prev || t >= schedule.T)
-      throw std::invalid_argument(fmt::format(
-          "respace: timesteps must increase strictly within [0, {}), got {} after {}", schedule.T, t, prev));
     // ᾱ_t / ᾱ_{t-1} is α_t exactly in exact arithmetic; take β_t itself so that K = T changes nothing.
     betas[k] = t == prev + 1 ? beta[t] : 1.0 - abar[t] / (prev < 0 ? 1.0 : abar[prev]);
     prev = t;

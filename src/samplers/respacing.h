@@ -19,6 +19,10 @@ namespace ddpm {
 std::vector<std::string> timestep_spacings();
 std::vector<int64_t> spaced_timesteps(int64_t T, int64_t K, const std::string& spacing);
 
+// Throws std::invalid_argument, naming `who` and the offending pair, unless `timesteps` increase strictly
+// within [0, T): every sampler on a subsequence of the training steps checks its steps with this.
+void check_timesteps(const std::vector<int64_t>& timesteps, int64_t T, const std::string& who);
+
 struct RespacedSchedule {
   Schedule schedule;                     // K steps; entry k belongs to training step timesteps[k]
   std::vector<int64_t> model_timesteps;  // τ_k, for AncestralOptions::model_timesteps

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/noise_predictor.h"
 #include "core/reverse_process.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 
@@ -19,7 +19,8 @@ struct SamplerSpec {
   std::string spacing = "leading";    // leading | trailing | linspace, when steps < T
   // Default: β_t for all T steps (Ho et al.'s CIFAR-10 FID 3.17), β̃_t with fewer steps (β_t collapses there).
   std::optional<VarianceKind> variance;
-  bool clip_x0 = false;               // clip x̂_0 to [-1, 1] (image data)
+  // Clip x̂_0 to [-1, 1]. Unset: not here; generate() decides by the model (images are clipped).
+  std::optional<bool> clip_x0;
   double eta = 0.0;                   // ddim
   double langevin_epsilon = 2e-5;     // langevin: step size at the least noisy level (samplers/langevin.h)
   double langevin_snr = 0.0;          // langevin: > 0 sets the step sizes from this signal-to-noise ratio
@@ -27,7 +28,9 @@ struct SamplerSpec {
   bool langevin_denoise = true;       // langevin: a final denoising step (one more evaluation)
 };
 
+// The sampler kinds (samplers/sampler.cpp's table), and one help line for each.
 std::vector<std::string> sampler_kinds();
+std::vector<std::string> sampler_help();
 
 // The variance a spec resolves to for a schedule of T steps.
 VarianceKind resolved_variance(const SamplerSpec& spec, int64_t T);

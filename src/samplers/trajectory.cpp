@@ -4,13 +4,14 @@
 
 namespace ddpm {
 
-TrajectoryRecorder::TrajectoryRecorder(int64_t total_steps, int64_t snapshots, int64_t samples) : samples_(samples) {
-  snapshots = std::max<int64_t>(1, std::min(snapshots, total_steps));
-  for (int64_t k = 1; k <= snapshots; ++k) at_steps_.push_back((k * total_steps + snapshots - 1) / snapshots);
-}
+TrajectoryRecorder::TrajectoryRecorder(int64_t snapshots, int64_t samples) : snapshots_(snapshots), samples_(samples) {}
 
 StepCallback TrajectoryRecorder::callback(StepCallback next) {
   return [this, next](int64_t step, int64_t total, const torch::Tensor& x, const torch::Tensor& pred_x0) {
+    if (at_steps_.empty()) {
+      const int64_t n = std::max<int64_t>(1, std::min(snapshots_, total));
+      for (int64_t k = 1; k <= n; ++k) at_steps_.push_back((k * total + n - 1) / n);
+    }
     if (std::find(at_steps_.begin(), at_steps_.end(), step) != at_steps_.end()) {
       const int64_t n = std::min<int64_t>(samples_, x.size(0));
       x_.push_back(x.slice(0, 0, n).detach().to(torch::kCPU, torch::kFloat32));

@@ -5,7 +5,7 @@
 
 #include "core/random.h"
 #include "data/augment.h"
-#include "data/batch_sampler.h"
+#include "data/batch_order.h"
 
 namespace ddpm {
 namespace {
@@ -34,7 +34,7 @@ Classifier train_classifier(const Dataset& train, const ClassifierConfig& config
   Classifier net(config);
   net->train();
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(options.lr));
-  BatchSampler batches(train.size(), options.batch, options.seed);
+  BatchOrder batches(train.size(), options.batch, options.seed);
   auto flips = make_generator(options.seed + 1);
   const int64_t steps = options.epochs * batches.batches_per_epoch();
   for (int64_t step = 0; step < steps; ++step) {

@@ -1,5 +1,5 @@
 // Training the evaluation classifier (models/classifier.h) on a labelled image data set: cross-entropy,
-// Adam with a cosine-decayed learning rate, random horizontal flips, batches in BatchSampler's seeded order.
+// Adam with a cosine-decayed learning rate, random horizontal flips, batches in BatchOrder's seeded order.
 // The seed fixes everything (weights, order, flips, dropout), so `ddpm classifier train` is reproducible.
 #pragma once
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/module_weights.h"
+
 namespace ddpm {
 
 double Ema::current_decay() const {
@@ -17,9 +19,7 @@ void Ema::update(torch::nn::Module& average, const torch::nn::Module& model) {
   TORCH_CHECK(avg_params.size() == params.size(), "EMA model has ", avg_params.size(), " parameters, model ",
               params.size());
   for (size_t i = 0; i < params.size(); ++i) avg_params[i].mul_(d).add_(params[i].detach(), 1.0 - d);
-  auto avg_buffers = average.buffers();
-  auto buffers = model.buffers();
-  for (size_t i = 0; i < buffers.size(); ++i) avg_buffers[i].copy_(buffers[i]);
+  copy_buffers(average, model);
   ++updates_;
 }
 

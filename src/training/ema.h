@@ -20,7 +20,6 @@ class Ema {
 
   int64_t updates() const { return updates_; }
   void set_updates(int64_t n) { updates_ = n; }
-  double decay() const { return decay_; }
 
  private:
   double decay_;

@@ -13,7 +13,7 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
   const int64_t global_batch = options.global_batch > 0 ? options.global_batch : B;
   auto global_shape = x0.sizes().vec();
   global_shape[0] = global_batch;
-  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by eq. 52.
+  // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by Ho et al. eq. 4 (reparameterised as in eq. 9).
   step.t = torch::randint(0, schedule.T, {global_batch}, gen, torch::TensorOptions().dtype(torch::kLong).device(x0.device()))
                .slice(0, offset, offset + B);
   auto eps = torch::randn(global_shape, gen, x0.options()).slice(0, offset, offset + B);

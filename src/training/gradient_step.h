@@ -1,5 +1,5 @@
-// The gradient half of one step of Algorithm 1 (seed 003), shared by the Trainer and `ddpm bench` so that
-// the benchmark times exactly the code that trains: t ~ Uniform({1..T}), ε ~ N(0, I), x_t by eq. 52,
+// The gradient half of one step of Algorithm 1 (Ho et al. 2020), shared by the Trainer and `ddpm bench` so that
+// the benchmark times exactly the code that trains: t ~ Uniform({1..T}), ε ~ N(0, I), x_t by eq. 4,
 // L_simple, backward, (in a data-parallel group) the gradients averaged across ranks, gradient clipping.
 // The caller then applies (or, for a non-finite step, skips) the optimizer step.
 #pragma once

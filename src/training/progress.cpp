@@ -1,9 +1,5 @@
 #include "training/progress.h"
 
-#include <filesystem>
-#include <sstream>
-#include <vector>
-
 namespace ddpm {
 
 TrainProgress::TrainProgress(int64_t start_step, int64_t total_steps, bool live)
@@ -20,28 +16,6 @@ void TrainProgress::step(int64_t step, const LossAverage& loss, int64_t images) 
     window_start_ = now;
   }
   line_.update(step, fmt::format("loss (moving avg.) {:.4f}  {:.1f} img/s", loss.value, rate_));
-}
-
-MetricsLog::MetricsLog(const std::string& run_dir, int64_t resumed_step) {
-  const auto path = std::filesystem::path(run_dir) / "metrics.jsonl";
-  std::vector<std::string> kept;
-  if (resumed_step > 0) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= resumed_step) kept.push_back(line);
-    }
-  }
-  out_.open(path, std::ios::trunc);
-  if (!out_) throw std::runtime_error(fmt::format("cannot write '{}'", path.string()));
-  for (const auto& line : kept) out_ << line << "\n";
-  out_.flush();
-}
-
-void MetricsLog::write(const nlohmann::json& record) {
-  out_ << record.dump() << "\n";
-  out_.flush();
 }
 
 }  // namespace ddpm

@@ -1,13 +1,10 @@
-// Training progress for people and for scripts: the progress line (io/progress_line.h) with the moving
-// average of the loss and the images/s, and RUN/metrics.jsonl with one JSON object per logged step.
+// Training progress for people: the progress line (io/progress_line.h) with the moving average of the
+// loss and the images/s. (For scripts: RUN/metrics.jsonl, training/metrics_log.h.)
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <string>
 
 #include "io/progress_line.h"
@@ -40,17 +37,6 @@ class TrainProgress {
   int64_t images_since_ = 0;
   double rate_ = 0.0;
   std::chrono::steady_clock::time_point window_start_;
-};
-
-// Appends to RUN/metrics.jsonl. On resume, lines beyond the resumed step are dropped first, so the file
-// describes exactly one history.
-class MetricsLog {
- public:
-  MetricsLog(const std::string& run_dir, int64_t resumed_step);
-  void write(const nlohmann::json& record);
-
- private:
-  std::ofstream out_;
 };
 
 }  // namespace ddpm

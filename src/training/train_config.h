@@ -37,8 +37,6 @@ struct TrainConfig {
   std::string device = "cpu";
 };
 
-void to_json(nlohmann::json& j, const ScheduleConfig& c);
-void from_json(const nlohmann::json& j, ScheduleConfig& c);
 void to_json(nlohmann::json& j, const TrainConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 

@@ -1,4 +1,4 @@
-// Training by L_simple, Algorithm 1 (seed 003): x_0 from the data, t ~ Uniform{1..T}, ε ~ N(0, I),
+// Training by L_simple, Algorithm 1 of Ho et al. 2020: x_0 from the data, t ~ Uniform{1..T}, ε ~ N(0, I),
 // x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, a gradient step on ‖ε - ε_θ(x_t, t)‖². With Ho et al.'s Adam, warmup,
 // gradient clipping and EMA; checkpoints that resume bit-identically; non-finite steps skipped.
 // Data-parallel over several processes (training/distributed.h): each rank trains on its slice of every
@@ -8,34 +8,24 @@
 #include <ATen/core/Generator.h>
 #include <torch/optim/adam.h>
 
-#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "core/schedule.h"
-#include "data/batch_sampler.h"
+#include "data/batch_order.h"
 #include "data/dataset.h"
 #include "data/prefetcher.h"
+#include "io/run_folder.h"
 #include "models/noise_net.h"
 #include "training/distributed.h"
 #include "training/ema.h"
 #include "training/progress.h"
+#include "training/step_stats.h"
 #include "training/train_config.h"
 
 namespace ddpm {
-
-struct StepStats {
-  int64_t step = 0;                // the step just taken (1-based count of steps)
-  double loss = 0.0;               // L_simple of the batch
-  std::array<double, 4> loss_by_quarter{};  // mean loss of examples with t in each quarter of 1..T (NaN if none)
-  double grad_norm = 0.0;          // before clipping
-  double lr = 0.0;
-  double ema_decay = 0.0;
-  bool skipped = false;            // non-finite loss or gradient: weights and EMA untouched
-  int64_t batch = 0;               // examples in the step over all ranks
-};
 
 class Trainer {
  public:
@@ -83,12 +73,11 @@ class Trainer {
  private:
   Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel);
   void apply_lr();
-  void restore(const std::string& checkpoint_dir);
+  void restore(const CheckpointData& data, const std::string& checkpoint_dir);  // trainer_checkpoint.cpp
   int64_t rank() const { return group_ ? group_->rank() : 0; }
   int64_t world_size() const { return group_ ? group_->world_size() : 1; }
   void check_ranks_agree();
-  void reseed_dropout();
-  void average_across_ranks(torch::Tensor& summary);
+  void average_gradients(torch::Tensor& summary);
 
   TrainConfig config_;
   std::string run_dir_;
@@ -96,7 +85,7 @@ class Trainer {
   std::shared_ptr<DistributedGroup> group_;  // null: a single process
   Schedule schedule_;
   Dataset data_;
-  BatchSampler batches_;  // its state: the position after the last batch trained on
+  BatchOrder batches_;  // its state: the position after the last batch trained on
   std::unique_ptr<BatchPrefetcher> prefetcher_;
   NoiseNet net_, ema_net_;
   std::unique_ptr<torch::optim::Adam> optimizer_;

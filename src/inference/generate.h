@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <optional>
 
+#include "inference/trained_model.h"
 #include "samplers/sampler.h"
 #include "samplers/trajectory.h"
-#include "training/trained_model.h"
 
 namespace ddpm {
 
@@ -22,8 +22,5 @@ struct GenerateOptions {
 // (optional) records the first batch.
 torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, TrajectoryRecorder* trajectory = nullptr,
                        const StepCallback& progress = {});
-
-// The shape of one sample of the model's data.
-std::vector<int64_t> sample_shape(const ModelConfig& config);
 
 }  // namespace ddpm

@@ -1,12 +1,11 @@
-#include "training/trained_model.h"
+#include "inference/trained_model.h"
 
 #include <filesystem>
 #include <stdexcept>
 
+#include "inference/shipped_models.h"
+#include "io/run_folder.h"
 #include "models/model_file.h"
-#include "training/checkpoint.h"
-#include "training/shipped_models.h"
-#include "training/train_config.h"
 
 namespace fs = std::filesystem;
 
@@ -33,26 +32,9 @@ int64_t metadata_steps(const std::map<std::string, std::string>& metadata, const
 
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
                                          const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps) {
-  SafetensorsContent content;
-  content.tensors = state_dict_tensors(net);
-  content.metadata[kModelConfigKey] = nlohmann::json(model).dump();
-  content.metadata[kScheduleConfigKey] = nlohmann::json(schedule).dump();
-  content.metadata[kStepKey] = std::to_string(step);
-  content.metadata[kLineageStepsKey] = std::to_string(earlier_steps + step);
-  return content;
-}
-
-RunFiles resolve_run(const std::string& run_dir) {
-  auto latest = latest_checkpoint(run_dir);
-  if (!latest)
-    throw std::runtime_error(fmt::format("'{}' holds no complete checkpoint (is it a ddpm run folder?)", run_dir));
-  RunFiles files;
-  files.checkpoint = *latest;
-  files.weights = (fs::path(*latest) / "model.safetensors").string();
-  files.ema_weights = (fs::path(*latest) / "ema.safetensors").string();
-  const auto name = fs::path(*latest).filename().string();  // step-NNNNNNNN
-  files.step = std::stoll(name.substr(5));
-  return files;
+  return model_file_content(net, model, {{kScheduleConfigKey, nlohmann::json(schedule).dump()},
+                                         {kStepKey, std::to_string(step)},
+                                         {kLineageStepsKey, std::to_string(earlier_steps + step)}});
 }
 
 std::string resolve_model_path(const std::string& path_or_name) {
@@ -80,11 +62,12 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
   auto it = loaded.metadata.find(kScheduleConfigKey);
   if (it != loaded.metadata.end()) {
     try {
-      model.schedule = nlohmann::json::parse(it->second).get<ScheduleConfig>();
+      model.schedule_config = nlohmann::json::parse(it->second).get<ScheduleConfig>();
     } catch (const nlohmann::json::exception& e) {
       throw std::runtime_error(fmt::format("'{}': bad {} metadata: {}", file, kScheduleConfigKey, e.what()));
     }
   }  // without it: Ho et al.'s linear schedule, T = 1000 (the ScheduleConfig defaults)
+  model.schedule = make_schedule(model.schedule_config);
   model.step = metadata_steps(loaded.metadata, kStepKey, file);
   // Files written before the lineage was kept count only their own run's steps.
   model.lineage_steps = loaded.metadata.count(kLineageStepsKey) ? metadata_steps(loaded.metadata, kLineageStepsKey, file)

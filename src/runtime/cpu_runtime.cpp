@@ -1,6 +1,6 @@
 // CPU runtime settings (see cpu_runtime.h). OpenBLAS is reached through dlsym: LibTorch links the generic
 // libblas.so.3, which Debian's alternatives may point at OpenBLAS or at another BLAS.
-#include "training/cpu_runtime.h"
+#include "runtime/cpu_runtime.h"
 
 #include <dlfcn.h>
 #include <malloc.h>

@@ -1,5 +1,5 @@
 // The --device flag (see device.h).
-#include "training/device.h"
+#include "runtime/device.h"
 
 #include <stdexcept>
 
@@ -13,7 +13,8 @@ c10::Device parse_device(const std::string& name) {
     throw std::invalid_argument(fmt::format("unknown device '{}' (use cpu or cuda)", name));
   }
   if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("--device cuda: this LibTorch build has no CUDA, or no GPU is visible");
+    throw std::invalid_argument(
+        fmt::format("device '{}': this LibTorch build has no CUDA, or no GPU is visible", name));
   return device;
 }
 

@@ -1,4 +1,4 @@
-#include "training/model_choice.h"
+#include "models/model_choice.h"
 
 #include <stdexcept>
 
@@ -14,16 +14,10 @@ ModelConfig model_for_data(const std::string& preset, const std::vector<int64_t>
     else name = "fashion";
   }
   ModelConfig config = model_preset(name);
-  if (image) {
-    if (config.arch != "unet")
-      throw std::invalid_argument(fmt::format("preset '{}' is for point data; images need a U-Net preset", name));
-    config.unet.in_channels = shape[0];
-    config.unet.image_height = shape[1];
-    config.unet.image_width = shape[2];
-  } else {
-    if (config.arch != "mlp")
-      throw std::invalid_argument(fmt::format("preset '{}' is a U-Net for images; point data needs mlp-2d", name));
-    config.mlp.data_dim = shape.at(0);
+  try {
+    config = fit_to_data(config, shape);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("preset '{}': {}", name, e.what()));
   }
   if (chosen) *chosen = name;
   return config;

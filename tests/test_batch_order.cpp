@@ -8,7 +8,7 @@
 
 #include "core/random.h"
 #include "data/augment.h"
-#include "data/batch_sampler.h"
+#include "data/batch_order.h"
 #include "data/prefetcher.h"
 
 using namespace ddpm;
@@ -31,8 +31,8 @@ Dataset toy_images() {
 
 }  // namespace
 
-TEST(BatchSampler, EachEpochIsAPermutation) {
-  BatchSampler s(10, 3, 42);
+TEST(BatchOrder, EachEpochIsAPermutation) {
+  BatchOrder s(10, 3, 42);
   EXPECT_EQ(s.batches_per_epoch(), 3);  // 9 of 10 per epoch; the remainder is dropped
   for (int epoch = 0; epoch < 3; ++epoch) {
     std::set<int64_t> seen;
@@ -45,7 +45,7 @@ TEST(BatchSampler, EachEpochIsAPermutation) {
     EXPECT_LE(*seen.rbegin(), 9);
   }
   // With batch = N every epoch covers every index exactly once.
-  BatchSampler full(7, 7, 1);
+  BatchOrder full(7, 7, 1);
   for (int epoch = 0; epoch < 2; ++epoch) {
     auto v = as_vector(full.next().indices);
     std::sort(v.begin(), v.end());
@@ -53,8 +53,8 @@ TEST(BatchSampler, EachEpochIsAPermutation) {
   }
 }
 
-TEST(BatchSampler, SameSeedSameOrderOtherSeedOtherOrder) {
-  BatchSampler a(1000, 100, 5), b(1000, 100, 5), c(1000, 100, 6);
+TEST(BatchOrder, SameSeedSameOrderOtherSeedOtherOrder) {
+  BatchOrder a(1000, 100, 5), b(1000, 100, 5), c(1000, 100, 6);
   bool differs = false;
   for (int i = 0; i < 25; ++i) {  // crosses two epoch boundaries
     const auto x = a.next(), y = b.next(), z = c.next();
@@ -65,15 +65,15 @@ TEST(BatchSampler, SameSeedSameOrderOtherSeedOtherOrder) {
   EXPECT_TRUE(differs);
 }
 
-TEST(BatchSampler, ResumeFromJsonContinuesIdentically) {
-  BatchSampler straight(50, 8, 9);
+TEST(BatchOrder, ResumeFromJsonContinuesIdentically) {
+  BatchOrder straight(50, 8, 9);
   std::vector<IndexBatch> reference;
   for (int i = 0; i < 20; ++i) reference.push_back(straight.next());
   for (int cut : {1, 5, 6, 13}) {  // 6 batches per epoch: cut 6 sits exactly on an epoch boundary
-    BatchSampler first(50, 8, 9);
+    BatchOrder first(50, 8, 9);
     for (int i = 0; i < cut; ++i) first.next();
     const std::string saved = first.to_json().dump();
-    BatchSampler resumed(50, 8, 0);  // the seed comes from the saved state
+    BatchOrder resumed(50, 8, 0);  // the seed comes from the saved state
     resumed.load_json(nlohmann::json::parse(saved));
     for (int i = cut; i < 20; ++i) {
       const auto ids = resumed.next();
@@ -81,13 +81,13 @@ TEST(BatchSampler, ResumeFromJsonContinuesIdentically) {
       ASSERT_EQ(ids.batch_seed, reference[i].batch_seed);
     }
   }
-  BatchSampler other(50, 10, 9);
+  BatchOrder other(50, 10, 9);
   EXPECT_THROW(other.load_json(straight.to_json()), std::invalid_argument);  // different batch size
 }
 
-TEST(BatchSampler, ShardsAreDisjointAndCoverTheGlobalBatch) {
-  BatchSampler global(100, 12, 3);
-  std::vector<BatchSampler> ranks;
+TEST(BatchOrder, ShardsAreDisjointAndCoverTheGlobalBatch) {
+  BatchOrder global(100, 12, 3);
+  std::vector<BatchOrder> ranks;
   for (int r = 0; r < 4; ++r) ranks.emplace_back(100, 12, 3, r, 4);
   for (int b = 0; b < 10; ++b) {
     const auto g = global.next();
@@ -101,8 +101,8 @@ TEST(BatchSampler, ShardsAreDisjointAndCoverTheGlobalBatch) {
     }
     EXPECT_EQ(joined, as_vector(g.indices));  // disjoint since g is a slice of a permutation
   }
-  EXPECT_THROW(BatchSampler(100, 10, 0, 0, 4), std::invalid_argument);  // 10 not divisible by 4
-  EXPECT_THROW(BatchSampler(5, 10, 0), std::invalid_argument);          // batch larger than data
+  EXPECT_THROW(BatchOrder(100, 10, 0, 0, 4), std::invalid_argument);  // 10 not divisible by 4
+  EXPECT_THROW(BatchOrder(5, 10, 0), std::invalid_argument);          // batch larger than data
 }
 
 TEST(Augment, FlipWhereMirrorsOnlyMaskedImages) {
@@ -117,8 +117,8 @@ TEST(Augment, FlipWhereMirrorsOnlyMaskedImages) {
 
 TEST(Prefetcher, YieldsTheSameBatchesAsDirectLoading) {
   const auto data = toy_images();
-  BatchSampler direct(10, 4, 11);
-  BatchPrefetcher prefetch(data, BatchSampler(10, 4, 11), /*random_flip=*/true, 2);
+  BatchOrder direct(10, 4, 11);
+  BatchPrefetcher prefetch(data, BatchOrder(10, 4, 11), /*random_flip=*/true, 2);
   bool any_flip = false, any_plain = false;
   for (int i = 0; i < 12; ++i) {
     const auto expected = make_batch(data, direct.next(), true);
@@ -139,14 +139,14 @@ TEST(Prefetcher, YieldsTheSameBatchesAsDirectLoading) {
 
 TEST(Prefetcher, ErrorsReachTheConsumerAndDestructionDoesNotHang) {
   auto data = toy_images();
-  data.images = data.images.slice(0, 0, 5);  // the sampler below will ask for indices up to 9
+  data.images = data.images.slice(0, 0, 5);  // the batch order below will ask for indices up to 9
   data.labels = data.labels.slice(0, 0, 5);
   {
-    BatchPrefetcher p(data, BatchSampler(10, 10, 0), false, 1);
+    BatchPrefetcher p(data, BatchOrder(10, 10, 0), false, 1);
     EXPECT_THROW(p.next(), c10::Error);
     EXPECT_THROW(p.next(), c10::Error);  // stays failed instead of blocking
   }
   // Destroyed while the worker waits on a full queue.
-  { BatchPrefetcher p(toy_images(), BatchSampler(10, 2, 0), false, 1); }
+  { BatchPrefetcher p(toy_images(), BatchOrder(10, 2, 0), false, 1); }
   SUCCEED();
 }

@@ -12,9 +12,9 @@
 
 namespace ddpm {
 
-class MLPDenoiserImpl : public NoiseNetImpl {
+class MLPImpl : public NoiseNetImpl {
  public:
-  explicit MLPDenoiserImpl(const MLPConfig& config);  // throws std::invalid_argument on a bad config
+  explicit MLPImpl(const MLPConfig& config);  // throws std::invalid_argument on a bad config
   // x_t: [B, d], t: int64 [B] → ε̂: [B, d]
   torch::Tensor forward(const torch::Tensor& x_t, const torch::Tensor& t) override;
 

@@ -1,4 +1,4 @@
-#include "training/network_predictor.h"
+#include "inference/network_predictor.h"
 
 namespace ddpm {
 

@@ -1,6 +1,6 @@
 // Resumable batch order: the epoch permutation comes from a generator seeded by mixing (seed, epoch), so
 // no generator state has to be saved, only three integers.
-#include "data/batch_sampler.h"
+#include "data/batch_order.h"
 
 #include <stdexcept>
 
@@ -8,7 +8,7 @@
 
 namespace ddpm {
 
-BatchSampler::BatchSampler(int64_t dataset_size, int64_t batch_size, uint64_t seed, int64_t rank,
+BatchOrder::BatchOrder(int64_t dataset_size, int64_t batch_size, uint64_t seed, int64_t rank,
                            int64_t world_size)
     : size_(dataset_size), batch_size_(batch_size), rank_(rank), world_size_(world_size) {
   if (batch_size < 1) throw std::invalid_argument(fmt::format("batch size must be >= 1, got {}", batch_size));
@@ -21,7 +21,7 @@ BatchSampler::BatchSampler(int64_t dataset_size, int64_t batch_size, uint64_t se
   state_.seed = seed;
 }
 
-IndexBatch BatchSampler::next() {
+IndexBatch BatchOrder::next() {
   if (state_.batch >= batches_per_epoch()) {
     ++state_.epoch;
     state_.batch = 0;
@@ -44,19 +44,19 @@ IndexBatch BatchSampler::next() {
   return out;
 }
 
-void BatchSampler::set_state(const SamplerState& state) {
+void BatchOrder::set_state(const BatchOrderState& state) {
   if (state.epoch < 0 || state.batch < 0 || state.batch > batches_per_epoch())
     throw std::invalid_argument(fmt::format("bad sampler position: epoch {}, batch {} of {}", state.epoch,
                                             state.batch, batches_per_epoch()));
   state_ = state;
 }
 
-nlohmann::json BatchSampler::to_json() const {
+nlohmann::json BatchOrder::to_json() const {
   return {{"seed", state_.seed}, {"epoch", state_.epoch}, {"batch", state_.batch},
           {"batch_size", batch_size_}, {"dataset_size", size_}};
 }
 
-void BatchSampler::load_json(const nlohmann::json& j) {
+void BatchOrder::load_json(const nlohmann::json& j) {
   const auto bs = j.at("batch_size").get<int64_t>(), n = j.at("dataset_size").get<int64_t>();
   if (bs != batch_size_ || n != size_)
     throw std::invalid_argument(fmt::format(

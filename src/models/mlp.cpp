@@ -1,5 +1,5 @@
-// The time-conditioned MLP denoiser for point data (see mlp_denoiser.h).
-#include "models/mlp_denoiser.h"
+// The time-conditioned MLP ε_θ for point data (see mlp.h).
+#include "models/mlp.h"
 
 #include <stdexcept>
 
@@ -9,7 +9,7 @@ namespace ddpm {
 
 namespace nn = torch::nn;
 
-MLPDenoiserImpl::MLPDenoiserImpl(const MLPConfig& c) : config_(c) {
+MLPImpl::MLPImpl(const MLPConfig& c) : config_(c) {
   auto require = [](bool ok, const std::string& field, int64_t value, const char* what) {
     if (!ok) throw std::invalid_argument(fmt::format("mlp config: {} must be {}, got {}", field, what, value));
   };
@@ -26,10 +26,10 @@ MLPDenoiserImpl::MLPDenoiserImpl(const MLPConfig& c) : config_(c) {
   out = register_module("out", nn::Linear(c.hidden, c.data_dim));
 }
 
-torch::Tensor MLPDenoiserImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t) {
-  TORCH_CHECK(x_t.dim() == 2 && x_t.size(1) == config_.data_dim, "MLPDenoiser: expected x_t of shape [B, ",
+torch::Tensor MLPImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t) {
+  TORCH_CHECK(x_t.dim() == 2 && x_t.size(1) == config_.data_dim, "MLP: expected x_t of shape [B, ",
               config_.data_dim, "], got ", x_t.sizes());
-  TORCH_CHECK(t.dim() == 1 && t.size(0) == x_t.size(0), "MLPDenoiser: expected t of shape [", x_t.size(0),
+  TORCH_CHECK(t.dim() == 1 && t.size(0) == x_t.size(0), "MLP: expected t of shape [", x_t.size(0),
               "], got ", t.sizes());
   auto h = torch::cat({x_t, sinusoidal_embedding(t, config_.time_embed_dim).to(x_t.dtype())}, 1);  // [B, d + E]
   for (auto& layer : hidden_) h = torch::silu(layer(h));

@@ -1,23 +1,20 @@
-#include "training/generate.h"
+#include "inference/generate.h"
 
 #include "core/random.h"
-#include "training/network_predictor.h"
+#include "inference/network_predictor.h"
 
 namespace ddpm {
-
-std::vector<int64_t> sample_shape(const ModelConfig& c) {
-  if (c.arch == "mlp") return {c.mlp.data_dim};
-  return {c.unet.in_channels, c.unet.image_height, c.unet.image_width};
-}
 
 torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, TrajectoryRecorder* trajectory,
                        const StepCallback& progress) {
   if (options.n < 1) throw std::invalid_argument("the number of samples must be >= 1");
-  const auto schedule = make_schedule(model.schedule);
+  const auto& schedule = model.schedule;
   const auto device = model.net->parameters().front().device();
   auto gen = make_generator(options.seed, device);
   auto predictor = network_predictor(*model.net);
   SamplerSpec spec = options.sampler;
+  // The one place that decides: a model of images has its x̂_0 clipped to the data's range [-1, 1].
+  if (!spec.clip_x0) spec.clip_x0 = samples_are_images(model.config);
   std::vector<torch::Tensor> parts;
   for (int64_t done = 0; done < options.n; done += options.batch) {
     const int64_t b = std::min(options.batch, options.n - done);

@@ -1,5 +1,5 @@
 // What a sampler sees of a model: a callable ε_θ(x_t, t). Networks, the analytic Gaussian and
-// Gaussian-mixture denoisers and test doubles all plug in here, so samplers know nothing of U-Nets.
+// Gaussian-mixture noise predictors and test doubles all plug in here, so samplers know nothing of U-Nets.
 #pragma once
 
 #include <torch/types.h>

@@ -1,8 +1,8 @@
 // A network as the NoisePredictor samplers expect: evaluation mode, no autograd.
 #pragma once
 
+#include "core/noise_predictor.h"
 #include "models/noise_net.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 

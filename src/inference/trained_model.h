@@ -24,22 +24,16 @@ SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelCon
 
 struct TrainedModel {
   ModelConfig config;
-  ScheduleConfig schedule;
+  ScheduleConfig schedule_config;  // as stored with the weights (a run started from them keeps it)
+  Schedule schedule;               // built from schedule_config
   NoiseNet net;        // in eval mode, on the requested device
   int64_t step = -1;   // training steps of the run that wrote the weights (-1 if unknown)
   int64_t lineage_steps = -1;  // all the steps behind them, earlier runs (--init) included (-1 if unknown)
   std::string path;    // the weights file read
 };
 
-// The files a run folder's latest complete checkpoint holds.
-struct RunFiles {
-  std::string checkpoint, weights, ema_weights;
-  int64_t step = 0;
-};
-RunFiles resolve_run(const std::string& run_dir);  // throws if there is no complete checkpoint
-
 // A model argument as a path: an existing file or run folder as given, else the shipped model of that
-// name (training/shipped_models.h). Throws, listing the shipped names, if it is neither.
+// name (inference/shipped_models.h). Throws, listing the shipped names, if it is neither.
 std::string resolve_model_path(const std::string& path_or_name);
 
 // Loads a .safetensors model file, a run folder's EMA weights (raw weights with `raw`), or a shipped

@@ -1,8 +1,8 @@
-#include "analytic/gaussian_denoiser.h"
+#include "analytic/gaussian_noise_predictor.h"
 
 namespace ddpm {
 
-NoisePredictor gaussian_denoiser(const Schedule& schedule, double mean, double stddev) {
+NoisePredictor gaussian_noise_predictor(const Schedule& schedule, double mean, double stddev) {
   const double var = stddev * stddev;
   return [alphas_cumprod = schedule.alphas_cumprod, mean, var](const torch::Tensor& xt, const torch::Tensor& t) {
     auto abar = extract(alphas_cumprod, t, xt);

@@ -3,11 +3,11 @@
 // L_simple, so a sampler driven by it isolates the sampler's own (discretization/initialization) error.
 #pragma once
 
+#include "core/noise_predictor.h"
 #include "core/schedule.h"
-#include "samplers/noise_predictor.h"
 
 namespace ddpm {
 
-NoisePredictor gaussian_denoiser(const Schedule& schedule, double mean, double stddev);
+NoisePredictor gaussian_noise_predictor(const Schedule& schedule, double mean, double stddev);
 
 }  // namespace ddpm

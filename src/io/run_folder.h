@@ -1,5 +1,6 @@
-// Checkpoints of a run folder: RUN/checkpoints/step-00001000/{model,ema,optimizer}.safetensors + state.json
-// + COMPLETE. A checkpoint is written into a hidden ".partial" folder, every file fsynced, the COMPLETE
+// The layout of a run folder, shared by training (which writes it) and inference (which reads its
+// weights): RUN/config.json, RUN/metrics.jsonl, RUN/samples/step-00001000.png, and the checkpoints,
+// RUN/checkpoints/step-00001000/{model,ema,optimizer}.safetensors + state.json + COMPLETE. A checkpoint is written into a hidden ".partial" folder, every file fsynced, the COMPLETE
 // marker written last, then the folder is renamed into place and the parent fsynced: a kill at any moment
 // leaves either the new complete checkpoint or none, and the previous ones untouched. Only complete
 // checkpoints are ever read; old ones are deleted only after a new one is complete.
@@ -23,6 +24,9 @@ struct CheckpointData {
   nlohmann::json state;          // step, config, data position, counters
 };
 
+std::string run_config_path(const std::string& run_dir);             // RUN/config.json
+std::string metrics_path(const std::string& run_dir);                // RUN/metrics.jsonl
+std::string sample_grid_path(const std::string& run_dir, int64_t step);  // RUN/samples/step-XXXXXXXX.png
 std::string checkpoints_dir(const std::string& run_dir);
 std::string checkpoint_name(int64_t step);  // "step-00001000"
 
@@ -33,6 +37,13 @@ std::string write_checkpoint(const std::string& run_dir, int64_t step, const Che
 // Complete checkpoints of a run, oldest first.
 std::vector<std::string> complete_checkpoints(const std::string& run_dir);
 std::optional<std::string> latest_checkpoint(const std::string& run_dir);
+
+// The files a run folder's latest complete checkpoint holds.
+struct RunFiles {
+  std::string checkpoint, weights, ema_weights;
+  int64_t step = 0;
+};
+RunFiles resolve_run(const std::string& run_dir);  // throws if there is no complete checkpoint
 
 // Reads a complete checkpoint folder.
 CheckpointData read_checkpoint(const std::string& checkpoint_dir);

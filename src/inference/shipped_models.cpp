@@ -1,8 +1,10 @@
-#include "training/shipped_models.h"
+#include "inference/shipped_models.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+
+#include "io/text.h"
 
 namespace fs = std::filesystem;
 
@@ -12,10 +14,6 @@ namespace {
 constexpr const char* kSuffix = ".safetensors";
 // Files in models/ that are not diffusion models (the evaluation classifier) end with this.
 constexpr const char* kClassifierSuffix = "-classifier";
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 

@@ -1,5 +1,5 @@
-// Atomic, complete-or-absent checkpoint folders.
-#include "training/checkpoint.h"
+// The run-folder layout and its atomic, complete-or-absent checkpoint folders.
+#include "io/run_folder.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -38,6 +38,14 @@ std::string read_text(const fs::path& path) {
 }
 
 }  // namespace
+
+std::string run_config_path(const std::string& run_dir) { return (fs::path(run_dir) / "config.json").string(); }
+
+std::string metrics_path(const std::string& run_dir) { return (fs::path(run_dir) / "metrics.jsonl").string(); }
+
+std::string sample_grid_path(const std::string& run_dir, int64_t step) {
+  return (fs::path(run_dir) / "samples" / (checkpoint_name(step) + ".png")).string();
+}
 
 std::string checkpoints_dir(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoints").string(); }
 
@@ -88,6 +96,19 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
   auto all = complete_checkpoints(run_dir);
   if (all.empty()) return std::nullopt;
   return all.back();
+}
+
+RunFiles resolve_run(const std::string& run_dir) {
+  auto latest = latest_checkpoint(run_dir);
+  if (!latest)
+    throw std::runtime_error(fmt::format("'{}' holds no complete checkpoint (is it a ddpm run folder?)", run_dir));
+  RunFiles files;
+  files.checkpoint = *latest;
+  files.weights = (fs::path(*latest) / "model.safetensors").string();
+  files.ema_weights = (fs::path(*latest) / "ema.safetensors").string();
+  const auto name = fs::path(*latest).filename().string();  // step-NNNNNNNN
+  files.step = std::stoll(name.substr(5));
+  return files;
 }
 
 CheckpointData read_checkpoint(const std::string& dir) {
