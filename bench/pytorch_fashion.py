@@ -234,7 +234,7 @@ def training_images_per_second(cfg, batch, repeats):
     return batch / best_seconds_per_call(step, repeats)
 
 
-def sampling_evals_per_second(cfg, batch, repeats, evals):
+def sampling_calls_per_second(cfg, batch, repeats, evals):
     torch.manual_seed(0)
     net = UNet(cfg).eval()
     # Respaced ancestral sampling over `evals` evenly spaced steps, posterior variance (as ddpm with --steps).
@@ -283,9 +283,10 @@ def main():
                  mfu=3 * gflop * ips / peak)
     sample = []
     for batch in (1, 16, 256):
-        eps = sampling_evals_per_second(cfg, batch, rep, max(1, evals1 // batch))
-        sample.append(dict(batch=batch, evals_per_s=eps, latency_ms=1000 / eps, gflops=gflop * batch * eps,
-                           mfu=gflop * batch * eps / peak))
+        # A batched call evaluates the network on `batch` samples (ddpm bench's calls_per_s, evaluations_per_s).
+        cps = sampling_calls_per_second(cfg, batch, rep, max(1, evals1 // batch))
+        sample.append(dict(batch=batch, calls_per_s=cps, evaluations_per_s=cps * batch, latency_ms=1000 / cps,
+                           gflops=gflop * batch * cps, mfu=gflop * batch * cps / peak))
     report = dict(device="cpu", threads=torch.get_num_threads(), torch_version=torch.__version__,
                   implementation="pytorch-eager", parameters=parameters, forward_flops_per_sample=round(gflop * 1e9),
                   peak_gflops=peak, peak_by_engine=peak_by_engine, train=train, sample=sample, seconds=time.perf_counter() - start)
@@ -298,7 +299,7 @@ def main():
           f"1x1 convolution {peak_by_engine['conv1x1']:.1f})")
     print(f"training, batch 64          {ips:9.1f} images/s  {train['gflops']:7.1f} GFLOP/s  MFU {train['mfu']:.2f}")
     for s in sample:
-        print(f"sampling, batch {s['batch']:<4}        {s['evals_per_s']:9.2f} evals/s  {s['latency_ms']:8.2f} ms/step "
+        print(f"sampling, batch {s['batch']:<4}        {s['calls_per_s']:9.2f} calls/s  {s['latency_ms']:8.2f} ms/step "
               f"{s['gflops']:7.1f} GFLOP/s  MFU {s['mfu']:.2f}")
 
 

@@ -12,9 +12,8 @@ struct CliResult {
   std::string out;  // stdout, with stderr merged when asked
 };
 
-// Runs `ddpm ARGS` with stdout captured (stderr merged when asked, else discarded).
-inline CliResult run_cli(const std::string& args, bool merge_stderr = false) {
-  const std::string cmd = std::string(DDPM_CLI_PATH) + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+// Runs a shell command line with stdout captured.
+inline CliResult run_shell(const std::string& cmd) {
   CliResult r{-1, ""};
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -24,4 +23,9 @@ inline CliResult run_cli(const std::string& args, bool merge_stderr = false) {
   const int status = pclose(pipe);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs `ddpm ARGS` with stdout captured (stderr merged when asked, else discarded).
+inline CliResult run_cli(const std::string& args, bool merge_stderr = false) {
+  return run_shell(std::string(DDPM_CLI_PATH) + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null"));
 }

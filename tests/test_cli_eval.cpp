@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli_runner.h"
+#include "io/image_io.h"
 #include "temp_dir.h"
 
 namespace {
@@ -37,6 +38,19 @@ TEST(EvalCli, BadInput) {
   expect_one_error_line(run_cli_1t("eval --model fashion --metric nll --data gmm:two-modes", true), "point data");
   expect_one_error_line(run_cli_1t("eval --model fashion --metric fid --n 8 --features /nonexistent.pt", true),
                         "/nonexistent.pt");
+}
+
+// A folder of mixed sizes is evaluated at the size asked for (as `train --image-size` trains on it); without
+// it, one error line.
+TEST(EvalCli, FolderOfMixedSizesWithImageSize) {
+  ddpm::test::TempDir dir;
+  ddpm::write_png(dir.file("a.png"), torch::full({1, 28, 28}, 30, torch::kUInt8));
+  ddpm::write_png(dir.file("b.png"), torch::full({1, 40, 34}, 200, torch::kUInt8));
+  const std::string data = " --data folder:" + dir.path().string();
+  auto r = run_cli_1t("eval --model fashion --metric nll --n 2 --timesteps 2 --json --image-size 28" + data);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["n"], 2);
+  EXPECT_EQ(run_cli_1t("eval --model fashion --metric nll --n 2 --timesteps 2" + data).status, 1);
 }
 
 TEST(EvalCli, NllJsonAddsUp) {

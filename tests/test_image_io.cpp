@@ -1,4 +1,4 @@
-// PNG writing (read back with stb_image itself), grid layout, nearest upscaling, write errors.
+// PNG and JPEG writing (read back with stb_image itself), grid layout, nearest upscaling, write errors.
 #include <gtest/gtest.h>
 #include <stb_image.h>
 #include <torch/torch.h>
@@ -104,4 +104,49 @@ TEST(ImageIo, UpscaleNearestAndSaveGrid) {
   save_image_grid(dir + "/g.png", torch::zeros({4, 3, 8, 8}), 2, 2, 2);
   const auto back = load_png(dir + "/g.png");
   EXPECT_EQ(back.sizes(), (std::vector<int64_t>{3, 2 * (2 * 10 + 2), 2 * (2 * 10 + 2)}));
+}
+
+// The output format follows the extension: JPEG through libjpeg-turbo for .jpg/.jpeg (any case), PNG for
+// .png, and anything else refused before any work, naming the path.
+TEST(ImageIo, FormatFromTheExtension) {
+  EXPECT_EQ(image_format_for("a/b.png"), ImageFormat::Png);
+  EXPECT_EQ(image_format_for("b.PNG"), ImageFormat::Png);
+  EXPECT_EQ(image_format_for("b.jpg"), ImageFormat::Jpeg);
+  EXPECT_EQ(image_format_for("b.JPeG"), ImageFormat::Jpeg);
+  for (const std::string bad : {"x.bmp", "x", "x.png.txt", "dir.png/"}) {
+    try {
+      image_format_for(bad);
+      ADD_FAILURE() << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(bad + ": images are written as .png or .jpg/.jpeg", 0), 0u) << e.what();
+    }
+  }
+}
+
+// JPEG bytes under a .jpg name (not PNG bytes, as before), gray kept gray, and the pixels back within
+// JPEG's loss at quality 95 on a smooth image (read with stb_image, a decoder independent of the encoder).
+TEST(ImageIo, JpegRoundTripGrayAndRgb) {
+  const auto dir = scratch_dir("jpeg");
+  const auto ramp = torch::arange(0, 48, torch::kInt32);
+  const auto rgb = torch::stack({(ramp.view({1, -1}) * 5 + ramp.view({-1, 1}) * 0).clamp(0, 255),
+                                 (ramp.view({-1, 1}) * 4 + ramp.view({1, -1})).clamp(0, 255),
+                                 torch::full({48, 48}, 100, torch::kInt32)})
+                       .to(torch::kUInt8);
+  save_image_grid(dir + "/grid.JPG", rgb.unsqueeze(0).to(torch::kFloat32) / 127.5 - 1, 1, 0, 1);
+  write_image(dir + "/gray.jpeg", rgb[1]);
+  std::ifstream in(dir + "/grid.JPG", std::ios::binary);
+  unsigned char magic[3] = {};
+  in.read(reinterpret_cast<char*>(magic), 3);
+  EXPECT_EQ(magic[0], 0xFF);
+  EXPECT_EQ(magic[1], 0xD8);
+  EXPECT_EQ(magic[2], 0xFF);
+  const auto back = load_png(dir + "/grid.JPG");  // stb_image reads JPEG too
+  ASSERT_EQ(back.sizes(), rgb.sizes());
+  EXPECT_LT((back.to(torch::kFloat32) - rgb.to(torch::kFloat32)).abs().mean().item<float>(), 2.0f);
+  const auto gray = load_png(dir + "/gray.jpeg");
+  ASSERT_EQ(gray.size(0), 1);
+  EXPECT_LT((gray[0].to(torch::kFloat32) - rgb[1].to(torch::kFloat32)).abs().mean().item<float>(), 2.0f);
+  EXPECT_THROW(write_jpeg(dir + "/alpha.jpg", torch::zeros({4, 2, 2}, torch::kUInt8)), c10::Error);  // no alpha
+  EXPECT_THROW(write_image(dir + "/x.gif", rgb), std::invalid_argument);
+  EXPECT_FALSE(std::ifstream(dir + "/x.gif").good());
 }

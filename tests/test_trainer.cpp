@@ -144,6 +144,9 @@ TEST(Trainer, ResumeIsBitExact) {
     train_steps(*resumed, config.steps);
     expect_identical(straight->model(), resumed->model());
     expect_identical(straight->ema_model(), resumed->ema_model());
+    // The progress line's moving average of the loss continues too (it once restarted on resume).
+    EXPECT_EQ(straight->loss_average().value, resumed->loss_average().value);
+    EXPECT_TRUE(std::isfinite(resumed->loss_average().value));
   }
 }
 
@@ -356,6 +359,35 @@ TEST(Trainer, InitStartsFromTheGivenWeights) {
     EXPECT_NE(std::string(e.what()).find("the network takes samples of shape [1, 8, 8], the data's are [2]"),
               std::string::npos) << e.what();
   }
+}
+
+// A model file counts the steps of its whole --init chain (ddpm.lineage_steps) beside its own run's
+// (ddpm.step): 20 steps, then 7 from those weights, then 3 from those, is 30 in all.
+TEST(Trainer, ModelFilesCarryTheStepsOfTheirLineage) {
+  const auto csv = write_points("lineage");
+  std::string source;
+  int64_t total = 0;
+  for (const int64_t steps : {20, 7, 3}) {
+    auto config = points_config(csv, steps);
+    config.init = source;
+    const auto dir = fresh_dir("lineage_" + std::to_string(steps));
+    auto trainer = Trainer::create(config, dir, source.empty());
+    EXPECT_EQ(trainer->config().init_steps, total);
+    train_steps(*trainer, steps);
+    trainer->save_checkpoint();
+    total += steps;
+    for (const bool raw : {false, true}) {
+      const auto model = load_trained_model(dir, raw);
+      EXPECT_EQ(model.step, steps);
+      EXPECT_EQ(model.lineage_steps, total);
+    }
+    source = dir;
+  }
+  // A resumed run keeps its lineage (config.json carries it).
+  auto resumed = Trainer::resume(source, 5);
+  train_steps(*resumed, 5);
+  resumed->save_checkpoint();
+  EXPECT_EQ(load_trained_model(source).lineage_steps, total + 2);
 }
 
 TEST(Checkpoint, PartialFolderNeverCountsAndOldOnesArePruned) {

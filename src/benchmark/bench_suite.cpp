@@ -9,6 +9,7 @@
 #include "benchmark/peak_memory.h"
 #include "benchmark/sample_throughput.h"
 #include "benchmark/train_throughput.h"
+#include "io/json_number.h"  // a figure not measured (a quick run's MFU) is null
 #include "models/model_config.h"
 #include "runtime/device.h"
 
@@ -20,7 +21,7 @@ namespace {
 struct Effort {
   std::vector<int64_t> matmul_sizes;
   int matmul_repeats, train_repeats, sample_repeats;
-  int64_t sample_evals_at_batch_1;  // evaluations per timed run: this divided by the batch, at least 1
+  int64_t sample_calls_at_batch_1;  // batched calls per timed run: this divided by the batch, at least 1
 };
 
 Effort effort(bool quick) {
@@ -47,21 +48,23 @@ BenchReport run_bench(const BenchOptions& o) {
 
   r.peak = matmul_peak(device, e.matmul_sizes, e.matmul_repeats);
   r.peak_gflops = r.peak.gflops();
+  const auto utilisation = [&](double gflops) { return o.quick ? std::nan("") : gflops / r.peak_gflops; };
 
   auto& t = r.train;
   t.images_per_s = training_images_per_second(model, t.batch, device, e.train_repeats, 1, o.profile ? &t.profile : nullptr);
   t.steps_per_s = t.images_per_s / static_cast<double>(t.batch);
   t.gflops = 3.0 * gflop * t.images_per_s;
-  t.mfu = t.gflops / r.peak_gflops;
+  t.mfu = utilisation(t.gflops);
 
   for (const int64_t batch : o.sample_batches) {
     SampleFigures s;
     s.batch = batch;
-    const int64_t evals = std::max<int64_t>(1, e.sample_evals_at_batch_1 / batch);
-    s.evals_per_s = sampling_evals_per_second(model, batch, device, e.sample_repeats, evals, o.profile ? &s.profile : nullptr);
-    s.latency_ms = 1000.0 / s.evals_per_s;
-    s.gflops = gflop * static_cast<double>(batch) * s.evals_per_s;
-    s.mfu = s.gflops / r.peak_gflops;
+    const int64_t calls = std::max<int64_t>(1, e.sample_calls_at_batch_1 / batch);
+    s.calls_per_s = sampling_calls_per_second(model, batch, device, e.sample_repeats, calls, o.profile ? &s.profile : nullptr);
+    s.evaluations_per_s = s.calls_per_s * static_cast<double>(batch);
+    s.latency_ms = 1000.0 / s.calls_per_s;
+    s.gflops = gflop * s.evaluations_per_s;
+    s.mfu = utilisation(s.gflops);
     r.sample.push_back(std::move(s));
   }
   r.peak_memory_mb = peak_memory_mb(device);
@@ -84,14 +87,15 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
        {"forward_flops_per_sample", r.forward_flops_per_sample},
        {"train",
         {{"preset", t.preset}, {"batch", t.batch}, {"images_per_s", t.images_per_s}, {"steps_per_s", t.steps_per_s},
-         {"gflops", t.gflops}, {"mfu", t.mfu}}},
+         {"gflops", t.gflops}, {"mfu", finite_or_null(t.mfu)}}},
        {"sample", nlohmann::json::array()},
        {"peak_memory_mb", r.peak_memory_mb},
        {"seconds", r.seconds}};
   if (!t.profile.empty()) j["train"]["profile"] = t.profile;
   for (const auto& s : r.sample) {
-    nlohmann::json row = {{"batch", s.batch}, {"evals_per_s", s.evals_per_s}, {"latency_ms", s.latency_ms},
-                          {"gflops", s.gflops}, {"mfu", s.mfu}};
+    nlohmann::json row = {{"batch", s.batch},           {"calls_per_s", s.calls_per_s},
+                          {"evaluations_per_s", s.evaluations_per_s}, {"latency_ms", s.latency_ms},
+                          {"gflops", s.gflops},         {"mfu", finite_or_null(s.mfu)}};
     if (!s.profile.empty()) row["profile"] = s.profile;
     j["sample"].push_back(row);
   }

@@ -19,23 +19,25 @@ struct BenchOptions {
   std::string preset;          // "" = fashion on CPU, cifar10 on CUDA (the sizes its targets name)
   int64_t train_batch = 0;     // 0 = 64 on CPU, 128 on CUDA
   std::vector<int64_t> sample_batches = {1, 16, 256};
-  bool quick = false;          // fewer repeats: a smoke test of the whole run, not a measurement
+  bool quick = false;          // fewer repeats and a small peak: a smoke test, not a measurement (so no MFU)
   bool profile = false;        // also the operators of one training step and of sampling at each batch
 };
 
 struct TrainFigures {
   std::string preset;
   int64_t batch = 0;
-  double images_per_s = 0, steps_per_s = 0, gflops = 0, mfu = 0;
+  double images_per_s = 0, steps_per_s = 0, gflops = 0;
+  double mfu = 0;  // NaN from a quick run: its small peak is below the real one, so the ratio can pass 1
   std::vector<OpTime> profile;
 };
 
 struct SampleFigures {
   int64_t batch = 0;
-  double evals_per_s = 0;  // network evaluations of the whole batch per second
-  double latency_ms = 0;   // 1000 / evals_per_s: one reverse step
-  double gflops = 0, mfu = 0;
-  std::vector<OpTime> profile;  // per evaluation
+  double calls_per_s = 0;        // batched network calls (one reverse step of the whole batch) per second
+  double evaluations_per_s = 0;  // network evaluations (one sample through the network) per second
+  double latency_ms = 0;         // 1000 / calls_per_s: one reverse step
+  double gflops = 0, mfu = 0;    // mfu: NaN from a quick run (see TrainFigures)
+  std::vector<OpTime> profile;   // per batched call
 };
 
 struct BenchReport {

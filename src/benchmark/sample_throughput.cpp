@@ -10,17 +10,17 @@
 
 namespace ddpm {
 
-double sampling_evals_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
-                                 int64_t evals_per_repeat, std::vector<OpTime>* profile) {
+double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
+                                 int64_t calls_per_repeat, std::vector<OpTime>* profile) {
   torch::manual_seed(0);
   auto net = build_model(model);
   net->to(device);
   const auto predictor = network_predictor(*net);
   const auto schedule = make_schedule(ScheduleConfig{});
   SamplerSpec spec;
-  spec.steps = evals_per_repeat;
+  spec.steps = calls_per_repeat;
   spec.clip_x0 = samples_are_images(model);
-  const int64_t evals = sampler_evaluations(spec, schedule.T);
+  const int64_t calls = sampler_evaluations(spec, schedule.T);  // per sample = batched calls
   auto gen = make_generator(0, device);
   auto shape = sample_shape(model);
   shape.insert(shape.begin(), batch);
@@ -29,8 +29,8 @@ double sampling_evals_per_second(const ModelConfig& model, int64_t batch, const 
   if (!torch::isfinite(draw()).all().item<bool>())
     throw std::runtime_error(fmt::format("sampling benchmark: non-finite samples at batch {}", batch));
   const double seconds = best_seconds_per_call([&] { draw(); }, device, repeats, 1);
-  if (profile) *profile = profile_ops([&] { draw(); }, static_cast<double>(evals));
-  return static_cast<double>(evals) / seconds;
+  if (profile) *profile = profile_ops([&] { draw(); }, static_cast<double>(calls));
+  return static_cast<double>(calls) / seconds;
 }
 
 }  // namespace ddpm

@@ -25,6 +25,9 @@ void print_profile(const std::string& title, const std::vector<OpTime>& ops, int
     fmt::print("  {:<44} {:>9.1f} {:>10.2f} {:>10.2f}\n", ops[i].name, ops[i].calls, ops[i].self_ms, ops[i].total_ms);
 }
 
+// MFU from a quick run is not a figure (its peak is measured too briefly): shown as "-".
+std::string mfu_text(double mfu) { return std::isfinite(mfu) ? fmt::format("{:.2f}", mfu) : "-"; }
+
 void print_report(const BenchReport& r, int top) {
   fmt::print("ddpm bench: device {}, {} threads, LibTorch {}\n", r.device, r.threads, r.torch_version);
   fmt::print("model {}: {} parameters, {:.3f} GFLOP forward per sample\n", r.train.preset, r.parameters,
@@ -32,16 +35,17 @@ void print_report(const BenchReport& r, int top) {
   fmt::print("matrix-product peak         {:9.1f} GFLOP/s  (torch::mm {:.1f}, 1x1 convolution {:.1f})\n", r.peak_gflops,
              r.peak.mm_gflops, r.peak.conv1x1_gflops);
   const auto& t = r.train;
-  fmt::print("training, batch {:<4}        {:9.1f} images/s  {:6.2f} steps/s  {:7.1f} GFLOP/s  MFU {:.2f}\n", t.batch,
-             t.images_per_s, t.steps_per_s, t.gflops, t.mfu);
+  fmt::print("training, batch {:<4}        {:9.1f} images/s  {:6.2f} steps/s  {:7.1f} GFLOP/s  MFU {}\n", t.batch,
+             t.images_per_s, t.steps_per_s, t.gflops, mfu_text(t.mfu));
   for (const auto& s : r.sample)
-    fmt::print("sampling, batch {:<4}        {:9.2f} evals/s  {:8.2f} ms/step {:7.1f} GFLOP/s  MFU {:.2f}\n", s.batch,
-               s.evals_per_s, s.latency_ms, s.gflops, s.mfu);
+    fmt::print("sampling, batch {:<4}        {:9.2f} calls/s  {:8.2f} ms/step {:7.1f} GFLOP/s  MFU {}  ({:.1f} network evaluations/s)\n",
+               s.batch, s.calls_per_s, s.latency_ms, s.gflops, mfu_text(s.mfu), s.evaluations_per_s);
   fmt::print("peak memory                 {:9.0f} MB\n", r.peak_memory_mb);
   fmt::print("benchmark time              {:9.1f} s\n", r.seconds);
+  if (!std::isfinite(t.mfu)) fmt::print("(--quick: a smoke run; its peak is too short to divide by, so no MFU)\n");
   if (!t.profile.empty()) print_profile(fmt::format("profile: one training step, batch {}", t.batch), t.profile, top);
   for (const auto& s : r.sample)
-    if (!s.profile.empty()) print_profile(fmt::format("profile: one sampling evaluation, batch {}", s.batch), s.profile, top);
+    if (!s.profile.empty()) print_profile(fmt::format("profile: one batched sampling call, batch {}", s.batch), s.profile, top);
 }
 
 }  // namespace
@@ -55,7 +59,7 @@ Subcommand add_bench(CLI::App& parent) {
       ->check(CLI::IsMember(preset_names()));
   app->add_option("--batch", o.train_batch, "training batch (default: 64 on cpu, 128 on cuda)")->check(positive());
   app->add_flag("--json", f->json, "print one JSON object");
-  app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little");
+  app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little (no MFU)");
   app->add_flag("--profile", o.profile, "also LibTorch's profile of a training step and of sampling at each batch");
   app->add_option("--top", f->top, "operators listed per profile (text output)")->capture_default_str()
       ->check(positive());

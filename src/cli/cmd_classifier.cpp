@@ -1,6 +1,4 @@
 // `ddpm classifier train`: the small CNN whose features `ddpm eval --metric fid` measures samples in.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -9,7 +7,7 @@
 #include "data/data_spec.h"
 #include "io/output_path.h"
 #include "training/classifier_trainer.h"
-#include "training/progress.h"
+#include "io/progress_line.h"
 
 namespace ddpm::cli {
 namespace {
@@ -45,10 +43,10 @@ void run_train(const ClassifierFlags& f) {
   std::fprintf(stderr, "training the classifier on %s (%lld images, %lld epochs, batch %lld, seed %llu)\n",
                train.name.c_str(), static_cast<long long>(train.size()), static_cast<long long>(options.epochs),
                static_cast<long long>(options.batch), static_cast<unsigned long long>(options.seed));
-  std::unique_ptr<TrainProgress> progress;
-  auto net = train_classifier(train, config, options, [&](int64_t step, int64_t steps, int64_t, double loss) {
-    if (!progress) progress = std::make_unique<TrainProgress>(0, steps, ::isatty(STDERR_FILENO));
-    progress->step(step, loss, options.batch);
+  std::unique_ptr<ProgressLine> progress;  // the step count is known at the first step
+  auto net = train_classifier(train, config, options, [&](int64_t step, int64_t steps, int64_t epoch, double loss) {
+    if (!progress) progress = std::make_unique<ProgressLine>("step", steps);
+    progress->update(step, fmt::format("epoch {}  batch loss {:.4f}", epoch + 1, loss));
   });
   if (progress) progress->finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -21,7 +21,8 @@ Subcommand add_demo(CLI::App& parent) {
   app->add_option("--ancestral-n", o->ancestral_n, "images drawn by Algorithm 2")->capture_default_str()->check(positive());
   app->add_option("--ancestral-steps", o->ancestral_steps, "steps of Algorithm 2 (fewer than T: respaced)")
       ->capture_default_str()->check(positive());
-  app->add_flag("!--no-gmm", o->gmm, "skip the Gaussian-mixture experiment");
+  // A callback, not a negated bool flag, so that --help shows no "{false}" after the name.
+  app->add_flag_callback("--no-gmm", [o] { o->gmm = false; }, "skip the Gaussian-mixture experiment");
   app->add_option("--gmm-train-steps", o->gmm_train_steps, "training steps of the mixture's MLP")
       ->capture_default_str()->check(positive());
   return {app, [o] {

@@ -1,8 +1,5 @@
 // `ddpm eval`: a trained model's bits/dim (the variational bound, Ho et al. eq. 5) or its sample quality
 // (Fréchet distance, precision, recall in a classifier's feature space) on a data set's test split.
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -13,6 +10,7 @@
 #include "data/data_spec.h"
 #include "evaluation/model_evaluation.h"
 #include "io/json_number.h"
+#include "io/progress_line.h"
 #include "samplers/sampler.h"
 
 namespace ddpm::cli {
@@ -23,42 +21,12 @@ constexpr int64_t kDefaultQualitySamples = 500;
 
 struct EvalFlags {
   std::string model, data = "fashion-mnist", metric, variance = "beta", features, classifier;
-  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3;
+  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0;
   uint64_t seed = 0;
   bool json = false, raw = false, no_clip = false;
   SamplerSpec sampler;
 };
 
-// Percent done with elapsed time and a linear estimate of the rest, on stderr: redrawn on a terminal,
-// a line per 10 % crossed otherwise. `header` (what is being computed, at what cost) is printed when the
-// first step is done, so that input errors, found before any work, stay a single line.
-class ProgressLine {
- public:
-  ProgressLine(std::string what, std::string header)
-      : what_(std::move(what)), header_(std::move(header)), live_(::isatty(STDERR_FILENO)) {}
-  void operator()(int64_t done, int64_t total) {
-    if (!header_.empty()) {
-      std::fprintf(stderr, "%s\n", header_.c_str());
-      header_.clear();
-    }
-    const int pct = static_cast<int>(100 * done / total);
-    const int shown = live_ ? pct : pct / 10 * 10;  // off a terminal: once per 10 % crossed
-    if (shown == last_) return;
-    last_ = shown;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double left = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
-    std::fprintf(stderr, live_ ? "\r\033[K%s %d%% (%.0f s, ~%.0f s left)" : "%s %d%% (%.0f s, ~%.0f s left)\n",
-                 what_.c_str(), pct, elapsed, left);
-    if (live_ && done == total) std::fprintf(stderr, "\n");
-    std::fflush(stderr);
-  }
-
- private:
-  std::string what_, header_;
-  bool live_;
-  int last_ = -1;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   NllOptions options;
@@ -72,12 +40,14 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   const auto& schedule = model.schedule;
   const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
-  ProgressLine progress("bound", fmt::format("bound of {} on {} {} examples: {}, {} network evaluations", model.path,
-                                              options.n, test.name,
-                                              exact ? fmt::format("all {} terms", schedule.T)
-                                                    : fmt::format("~{} strata of t + decoder + prior", options.bound.strata),
-                                              evaluations));
-  const auto r = evaluate_nll(model, test, options, std::ref(progress));
+  ProgressLine progress("bound: network evaluations", evaluations, 0,
+                        fmt::format("bound of {} on {} {} examples: {}, {} network evaluations", model.path, options.n,
+                                    test.name,
+                                    exact ? fmt::format("all {} terms", schedule.T)
+                                          : fmt::format("~{} strata of t + decoder + prior", options.bound.strata),
+                                    evaluations));
+  const auto r = evaluate_nll(model, test, options, [&](int64_t done, int64_t) { progress.update(done); });
+  progress.finish();
   const int64_t kl_terms = r.terms.evaluations / r.n - 1;
 
   if (f.json) {
@@ -123,16 +93,17 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   if (f.no_clip) options.sampler.clip_x0 = false;
   options.batch = f.batch;
   const auto& schedule = model.schedule;
-  ProgressLine line("sampling", fmt::format("sample quality of {}: {} samples by {} ({} network evaluations), features {}",
-                                            model.path, options.n, options.sampler.kind,
-                                            options.n * sampler_evaluations(options.sampler, schedule.T),
-                                            features.description));
   // generate() reports steps per batch of samples; count them over all batches.
   const int64_t batches = (options.n + options.batch - 1) / options.batch;
-  int64_t steps_done = 0;
+  ProgressLine line("sampling: batched calls", batches * sampler_evaluations(options.sampler, schedule.T), 0,
+                    fmt::format("sample quality of {}: {} samples by {} ({} network evaluations), features {}",
+                                model.path, options.n, options.sampler.kind,
+                                options.n * sampler_evaluations(options.sampler, schedule.T), features.description));
+  int64_t calls_done = 0;
   const auto r = evaluate_sample_quality(
       model, test, features, options,
-      [&](int64_t, int64_t total, const torch::Tensor&, const torch::Tensor&) { line(++steps_done, total * batches); });
+      [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) { line.update(++calls_done); });
+  line.finish();
   const int64_t steps = options.sampler.steps > 0 ? options.sampler.steps : schedule.T;
   std::vector<std::string> names;
   if (features.classifier) names = features.classifier->config().class_names;
@@ -179,7 +150,7 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
 
 void run(const EvalFlags& f) {
   auto model = load_trained_model(f.model, f.raw);
-  const auto test = load_dataset(f.data, DataOptions{"test", 0, 0});
+  const auto test = load_dataset(f.data, DataOptions{"test", f.image_size, 0});
   if (f.metric == "nll")
     run_nll(f, model, test);
   else
@@ -198,11 +169,14 @@ Subcommand add_eval(CLI::App& parent) {
   app->add_option("--metric", f->metric, "nll (bits/dim of the variational bound) | fid (FID, precision, recall)")
       ->required()->check(CLI::IsMember({"nll", "fid"}));
   add_data_flag(*app, f->data, "data set whose test split is used:");
+  app->add_option("--image-size", f->image_size, "images resized (shorter side) and center-cropped to this size, as "
+                                                 "for training (a folder of mixed sizes needs it)")
+      ->check(CLI::PositiveNumber);
   app->add_option("--n", f->n, fmt::format("test examples (nll, default {}) or samples (fid, default {})",
                                            kDefaultNllExamples, kDefaultQualitySamples))
       ->check(positive());
   app->add_option("--seed", f->seed, "seed: test subset, noise, timesteps, samples")->capture_default_str();
-  app->add_option("--batch", f->batch, "network evaluations per batch")->capture_default_str()->check(positive());
+  app->add_option("--batch", f->batch, "network evaluations per batched call (fid: samples drawn at once)")->capture_default_str()->check(positive());
   app->add_flag("--raw", f->raw, "a run folder's raw weights instead of the EMA");
   app->add_flag("--no-clip", f->no_clip, "do not clip the predicted x0 to [-1, 1]");
   app->add_flag("--json", f->json, "print one JSON object");

@@ -19,7 +19,9 @@ struct ExportFlags {
 void run(const ExportFlags& f) {
   const auto model = load_trained_model(f.model, f.raw);
   check_output_files({{f.out, {".safetensors"}}}, {{f.model, model.path}, f.force});
-  write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule_config, model.step));
+  const int64_t earlier_steps = std::max<int64_t>(model.lineage_steps - model.step, 0);
+  write_safetensors(f.out,
+                    trained_model_content(*model.net, model.config, model.schedule_config, model.step, earlier_steps));
   fmt::print("wrote {} ({} weights of step {}, from {})\n", f.out, f.raw ? "raw" : "EMA", model.step, model.path);
 }
 

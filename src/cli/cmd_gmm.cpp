@@ -48,7 +48,8 @@ Subcommand add_gmm(CLI::App& parent) {
       ->check(CLI::IsMember(timestep_spacings()));
   app->add_option("--steps", c.discretization_steps, "K values of the discretization table")->capture_default_str();
   app->add_option("--langevin-eps", c.langevin_epsilons, "Langevin step sizes")->capture_default_str()->check(positive());
-  app->add_flag("!--no-figures", args->run.figures, "skip the PNG figures");
+  // A callback, not a negated bool flag, so that --help shows no "{false}" after the name.
+  app->add_flag_callback("--no-figures", [args] { args->run.figures = false; }, "skip the PNG figures");
   app->add_option("--train-steps", args->run.train_steps, "training steps of the learned MLP (0: exact denoiser only)")
       ->capture_default_str()->check(non_negative());
   return {app, [args] { run(*args); }};

@@ -48,6 +48,8 @@ void run(const InfoOptions& o) {
     net = loaded.net;
     extra["metadata"] = loaded.metadata;
     if (!extra.contains("step") && loaded.metadata.count(kStepKey)) extra["step"] = recorded_step(loaded.metadata, file);
+    if (loaded.metadata.count(kLineageStepsKey))
+      extra["lineage_steps"] = recorded_step(loaded.metadata, file, kLineageStepsKey);
   } else {
     config = model_preset(o.preset);
     net = build_model(config);
@@ -58,6 +60,8 @@ void run(const InfoOptions& o) {
   if (!o.json) {
     print_summary(source, config, parameters, flops);
     if (extra.contains("step")) fmt::print("  training steps           {:>15}\n", extra["step"].get<int64_t>());
+    if (extra.contains("lineage_steps") && extra["lineage_steps"] != extra["step"])
+      fmt::print("  steps incl. --init chain {:>15}\n", extra["lineage_steps"].get<int64_t>());
     if (extra.contains("ema_weights")) fmt::print("  EMA weights: {}\n  raw weights: {}\n", extra["ema_weights"].get<std::string>(), extra["weights"].get<std::string>());
     return;
   }
@@ -72,7 +76,8 @@ void run(const InfoOptions& o) {
 Subcommand add_info(CLI::App& parent) {
   auto* app = parent.add_subcommand("info", "parameter count, forward FLOPs per sample and config of a network");
   auto o = std::make_shared<InfoOptions>();
-  auto* source = app->add_option_group("source", "exactly one of");
+  // CLI11 itself says that exactly one is required.
+  auto* source = app->add_option_group("source", "the network to describe");
   source->add_option("--preset", o->preset, "a named architecture")->check(CLI::IsMember(preset_names()));
   source->add_option("--model", o->model, "a shipped model's name, a run folder or a model saved by ddpm (.safetensors)");
   source->require_option(1);

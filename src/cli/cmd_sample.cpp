@@ -1,5 +1,5 @@
 // `ddpm sample`: images (a PNG grid) or points (CSV) from a trained model, by Algorithm 2 or a faster sampler.
-#include <unistd.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdio>
@@ -8,10 +8,12 @@
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
 #include "inference/generate.h"
+#include "inference/shipped_models.h"
 #include "inference/trained_model.h"
 #include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "io/output_path.h"
+#include "io/progress_line.h"
 #include "io/safetensors.h"
 #include "runtime/device.h"
 #include "samplers/sampler.h"
@@ -24,6 +26,7 @@ struct SampleFlags {
   GenerateOptions options;
   bool raw = false, force = false;
   int64_t nrow = 0;
+  std::vector<CLI::Option*> langevin_only;  // refused with another sampler
 };
 
 void write_points_csv(const std::string& path, const torch::Tensor& points) {
@@ -46,30 +49,39 @@ void check_outputs(const SampleFlags& f, const TrainedModel& model, bool image) 
 }
 
 void run(SampleFlags& f) {
+  if (f.options.sampler.kind != "langevin")
+    for (const auto* option : f.langevin_only)
+      if (option->count() > 0) throw CLI::ValidationError(option->get_name(), "applies to --sampler langevin only");
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
   auto model = load_trained_model(f.model, f.raw, parse_device(f.device));
   const bool image = samples_are_images(model.config);
   check_outputs(f, model, image);
   const auto& schedule = model.schedule;
-  const int64_t evals = sampler_evaluations(f.options.sampler, schedule.T);
-  const bool live = ::isatty(STDERR_FILENO);
-  std::fprintf(stderr, "sampling %lld with %s (%lld network evaluations, variance %s) from %s\n",
-               static_cast<long long>(f.options.n), f.options.sampler.kind.c_str(), static_cast<long long>(evals),
-               to_string(resolved_variance(f.options.sampler, schedule.T)).c_str(), model.path.c_str());
-  StepCallback progress = [live, last = -1](int64_t step, int64_t total, const torch::Tensor&, const torch::Tensor&) mutable {
-    const int pct = static_cast<int>(100 * step / total);
-    if (pct == last || (!live && pct % 25 != 0)) return;
-    last = pct;
-    std::fprintf(stderr, live ? "\r\033[Kstep %lld/%lld (%d%%)" : "step %lld/%lld (%d%%)\n", static_cast<long long>(step),
-                 static_cast<long long>(total), pct);
-    std::fflush(stderr);
+  // The cost, before the work: a network evaluation is one sample through the network; a batched call
+  // evaluates up to --batch samples at once.
+  const auto& spec = f.options.sampler;
+  const int64_t per_sample = sampler_evaluations(spec, schedule.T);
+  const int64_t batches = (f.options.n + f.options.batch - 1) / f.options.batch;
+  const int64_t levels = spec.steps > 0 ? spec.steps : schedule.T;
+  const std::string how = spec.kind != "langevin" ? fmt::format("{} steps", levels)
+                          : fmt::format("{} noise levels x {} steps{}", levels, spec.langevin_steps_per_level,
+                                        spec.langevin_denoise ? " + a denoising step" : "");
+  ProgressLine progress_line("sampling: batched calls", batches * per_sample, 0);
+  const std::string variance =
+      spec.kind == "ancestral" ? "; variance " + to_string(resolved_variance(spec, schedule.T)) : "";
+  progress_line.note(fmt::format("sampling {} with {} ({}; {} network evaluations in {} batched calls{}) from {}",
+                                 f.options.n, spec.kind, how, f.options.n * per_sample, batches * per_sample, variance,
+                                 model.path));
+  int64_t calls = 0;
+  StepCallback progress = [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+    progress_line.update(++calls);
   };
   std::unique_ptr<TrajectoryRecorder> trajectory;
   if (!f.trajectory.empty()) {
     trajectory = std::make_unique<TrajectoryRecorder>();
   }
   auto samples = generate(model, f.options, trajectory.get(), progress);
-  if (live) std::fprintf(stderr, "\n");
+  progress_line.finish();
 
   if (image) {
     const auto square = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples.size(0)))));
@@ -94,17 +106,33 @@ Subcommand add_sample(CLI::App& parent) {
   auto* app = parent.add_subcommand("sample", "generate samples from a trained model (Algorithm 2, DDIM or Langevin)");
   auto f = std::make_shared<SampleFlags>();
   auto& s = f->options.sampler;
-  app->add_option("--model", f->model, "run folder or .safetensors model file")->required();
+  app->add_option("--model", f->model,
+                  fmt::format("a shipped model's name ({}), a run folder or a .safetensors model file",
+                              fmt::join(shipped_model_names(), ", ")))
+      ->required();
   app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(positive());
-  app->add_option("--out", f->out, "output: .png grid (images) or .csv (points)")->capture_default_str();
+  app->add_option("--out", f->out, "output: a .png or .jpg grid (images) or .csv (points)")->capture_default_str();
   app->add_option("--seed", f->options.seed, "seed")->capture_default_str();
   add_sampler_flags(*app, s);
   app->add_option("--variance", f->variance, "posterior (beta tilde) | beta (default: beta for all T steps, posterior for fewer)")
       ->check(CLI::IsMember(variance_kinds()));
+  auto& only = f->langevin_only;
+  only.push_back(app->add_option("--langevin-steps", s.langevin_steps_per_level,
+                                 "langevin: steps per noise level (cost: levels x this per sample)")
+                     ->capture_default_str()->check(CLI::PositiveNumber));
+  auto* epsilon = app->add_option("--langevin-epsilon", s.langevin_epsilon,
+                                  "langevin: step size at the least noisy level, scaled by sigma^2 above it (Song & Ermon 2019)")
+                      ->capture_default_str()->check(CLI::PositiveNumber);
+  only.push_back(epsilon);
+  only.push_back(app->add_option("--langevin-snr", s.langevin_snr,
+                                 "langevin: step sizes from this signal-to-noise ratio instead (Song et al. 2021's corrector, e.g. 0.16)")
+                     ->check(CLI::PositiveNumber)->excludes(epsilon));
+  only.push_back(app->add_flag_callback("--no-langevin-denoise", [f] { f->options.sampler.langevin_denoise = false; },
+                                        "langevin: return the last iterate, without the final denoising step"));
   app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");
   app->add_flag("--force", f->force, "replace existing output files (never the model read)");
   app->add_option("--save-tensors", f->save_tensors, "also save the samples as a safetensors file");
-  app->add_option("--trajectory", f->trajectory, "also draw x_t and predicted x_0 at ten steps (PNG)");
+  app->add_option("--trajectory", f->trajectory, "also draw x_t and predicted x_0 at ten steps (.png or .jpg)");
   app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(positive());
   app->add_option("--batch", f->options.batch, "samples per batch")->capture_default_str()->check(positive());
   app->add_option("--device", f->device, "cpu or cuda")->capture_default_str();

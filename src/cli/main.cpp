@@ -1,5 +1,6 @@
 // `ddpm`: the command-line tool. Exit codes: 0 success, 1 runtime error, 2 usage error.
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,10 +14,14 @@
 #include "io/output_path.h"
 #include "runtime/cpu_runtime.h"
 #include "training/stop_signal.h"
+#include "version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};
   app.require_subcommand(1, 1);
+  app.fallthrough();  // the tool's own options (--threads) also after the command, as docs/PERFORMANCE.md writes them
+  app.set_version_flag("--version", fmt::format("ddpm {} (LibTorch {}.{}.{})", DDPM_VERSION, TORCH_VERSION_MAJOR,
+                                                TORCH_VERSION_MINOR, TORCH_VERSION_PATCH));
   int threads = 0;
   app.add_option("--threads", threads, fmt::format("intra-op CPU threads (default: all cores; at most {})", ddpm::max_cpu_threads()))
       ->check(ddpm::cli::non_negative(ddpm::max_cpu_threads()));
@@ -31,6 +36,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // A mistyped subcommand is left over as an extra word, and CLI11 would only say that one is required.

@@ -9,6 +9,7 @@
 #include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "io/output_path.h"
+#include "io/progress_line.h"
 #include "runtime/clock.h"
 
 namespace ddpm {
@@ -39,7 +40,13 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::str
   std::unique_ptr<TrajectoryRecorder> recorder;
   if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>();
   const auto start = Clock::now();
-  const auto images = generate(model, g, recorder.get());
+  const int64_t calls = sampler_evaluations(spec, T) * ((n + g.batch - 1) / g.batch);
+  ProgressLine progress("  batched calls", calls);
+  int64_t done = 0;
+  const auto images = generate(model, g, recorder.get(), [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+    progress.update(++done);
+  });
+  progress.finish();
   const double secs = seconds_since(start);
   const auto path = (std::filesystem::path(o.out) / file).string();
   save_image_grid(path, images, square_columns(n), 2, /*scale=*/0);
@@ -71,8 +78,12 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   DemoResult result;
   std::string summary = "# ddpm demo\n\n";
 
-  summary += fmt::format("Model: `{}` ({} after {} training steps; {} schedule, T = {}).\n\n", model.path,
-                         model.config.arch, model.step, model.schedule.kind, model.schedule.T);
+  const std::string steps = model.lineage_steps == model.step
+                                ? fmt::format("{} training steps", model.step)
+                                : fmt::format("{} training steps, {} of them before the run that wrote it (--init)",
+                                              model.lineage_steps, model.lineage_steps - model.step);
+  summary += fmt::format("Model: `{}` ({} after {}; {} schedule, T = {}).\n\n", model.path, model.config.arch, steps,
+                         model.schedule_config.kind, model.schedule.T);
 
   SamplerSpec ddim;
   ddim.kind = "ddim";

@@ -116,6 +116,7 @@ LangevinRow langevin_run(const GaussianMixture& mixture, const Schedule& schedul
   options.epsilon = epsilon;
   options.steps_per_level = steps_per_level;
   options.levels = spaced_timesteps(schedule.T, levels, "linspace");
+  options.final_denoise = false;  // Algorithm 1 as published, at exactly the ancestral chain's evaluations
   auto x = langevin_sample(schedule, model, torch::randn({reference.size(0), mixture.dim()}, gen), gen, options);
   // A diverging chain gives inf/nan; report it as such rather than failing the whole table.
   if (!torch::isfinite(x).all().item<bool>()) {

@@ -7,6 +7,7 @@
 #include "core/random.h"
 #include "evaluation/point_distances.h"
 #include "io/json_number.h"
+#include "io/progress_line.h"
 
 namespace ddpm {
 namespace {
@@ -57,11 +58,19 @@ GmmReport run_gmm_experiment(const GmmExperimentConfig& config, const std::optio
   auto gen_truth = make_generator(config.seed);
   r.reference = sample_points(mixture, n, gen_truth);
   TORCH_CHECK(config.noise_floor_pairs >= 2, "noise_floor_pairs must be >= 2");
+  // The progress line counts measurements: one per sample set drawn and compared with the reference.
+  const auto count = [](const auto& v) { return static_cast<int64_t>(v.size()); };
+  ProgressLine progress("mixture experiment: measurements",
+                        config.noise_floor_pairs + 1 + (learned ? 2 : 0) + count(config.initialization_schedules) +
+                            count(config.discretization_steps) + count(config.langevin_epsilons));
+  int64_t measured = 0;
+  const auto measured_one = [&](const char* part) { progress.update(++measured, part); };
   auto floors = torch::empty({config.noise_floor_pairs}, torch::kFloat64);
   for (int64_t i = 0; i < config.noise_floor_pairs; ++i) {
     auto q = evaluate_samples(mixture, sample_points(mixture, n, gen_truth), r.reference, config.projections, gen_truth);
     if (i == 0) r.truth = q;
     floors[i] = q.distance;
+    measured_one("noise floor");
   }
   r.noise_floor = floors.mean().item<double>();
   r.noise_floor_sd = floors.std().item<double>();
@@ -70,29 +79,39 @@ GmmReport run_gmm_experiment(const GmmExperimentConfig& config, const std::optio
   auto gen5 = make_generator(config.seed + 5);
   r.oracle_samples = ancestral_points(schedule, oracle, n, d, gen5);
   r.oracle = evaluate_samples(mixture, r.oracle_samples, r.reference, config.projections, gen5);
+  measured_one("Part 5: exact denoiser");
   if (learned) {
     r.learned_samples = ancestral_points(schedule, *learned, n, d, gen5);
     r.learned = evaluate_samples(mixture, r.learned_samples, r.reference, config.projections, gen5);
+    measured_one("Part 5: learned denoiser");
     auto gen72 = make_generator(config.seed + 72);
     r.training_error = training_error_by_band(mixture, schedule, *learned, config.training_error_bands,
                                               config.training_error_samples, gen72);
+    measured_one("Part 7: training error");
   }
 
   // Part 7: initialization and discretization, with the oracle.
   auto gen71 = make_generator(config.seed + 71);
-  for (const auto& c : config.initialization_schedules)
+  for (const auto& c : config.initialization_schedules) {
     r.initialization.push_back(initialization_error(mixture, c, r.reference, config.projections, gen71));
+    measured_one("Part 7: initialization");
+  }
   auto gen73 = make_generator(config.seed + 73);
-  for (int64_t K : config.discretization_steps)
+  for (int64_t K : config.discretization_steps) {
     r.discretization.push_back(
         discretization_error(mixture, schedule, oracle, K, config.spacing, r.reference, config.projections, gen73));
+    measured_one("Part 7: discretization");
+  }
 
   // Part 2: annealed Langevin against the ancestral chain, both with the oracle's score.
   auto gen2 = make_generator(config.seed + 2);
   r.langevin_ancestral = r.oracle;
-  for (double eps : config.langevin_epsilons)
+  for (double eps : config.langevin_epsilons) {
     r.langevin.push_back(langevin_run(mixture, schedule, oracle, eps, config.langevin_levels,
                                       config.langevin_steps_per_level, r.reference, config.projections, gen2));
+    measured_one("Part 2: Langevin");
+  }
+  progress.finish();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

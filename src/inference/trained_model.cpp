@@ -10,20 +10,20 @@
 namespace fs = std::filesystem;
 
 namespace ddpm {
-
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
-                                         const ScheduleConfig& schedule, int64_t step) {
+                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps) {
   return model_file_content(net, model, {{kScheduleConfigKey, nlohmann::json(schedule).dump()},
-                                         {kStepKey, std::to_string(step)}});
+                                         {kStepKey, std::to_string(step)},
+                                         {kLineageStepsKey, std::to_string(earlier_steps + step)}});
 }
 
-int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file) {
-  const auto it = metadata.find(kStepKey);
+int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file, const char* key) {
+  const auto it = metadata.find(key);
   if (it == metadata.end()) return -1;
   const auto step = parse_step(it->second);
   if (!step)
     throw std::runtime_error(
-        fmt::format("'{}': metadata {} must be a step number (decimal digits), got \"{}\"", file, kStepKey, it->second));
+        fmt::format("'{}': metadata {} must be a step number (decimal digits), got \"{}\"", file, key, it->second));
   return *step;
 }
 
@@ -59,6 +59,9 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
   }  // without it: Ho et al.'s linear schedule, T = 1000 (the ScheduleConfig defaults)
   model.schedule = make_schedule(model.schedule_config);
   model.step = recorded_step(loaded.metadata, file);
+  // Files written before the lineage was kept count only their own run's steps.
+  model.lineage_steps = loaded.metadata.count(kLineageStepsKey) ? recorded_step(loaded.metadata, file, kLineageStepsKey)
+                                                                : model.step;
   model.net = loaded.net;
   model.net->to(device);
   model.net->eval();

@@ -16,20 +16,25 @@
 namespace ddpm {
 
 inline constexpr const char* kScheduleConfigKey = "ddpm.schedule";  // the step: kStepKey (io/run_folder.h)
+inline constexpr const char* kLineageStepsKey = "ddpm.lineage_steps";  // kStepKey's steps and those of the weights
+                                                                       // the run started from (--init), recursively
 
+// `earlier_steps`: the training steps behind the weights the run started from (0 for a fresh network).
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
-                                         const ScheduleConfig& schedule, int64_t step);
+                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps = 0);
 
-// The training step a weights file records under kStepKey, -1 when it records none; a value that is not a
-// step number is an error naming `file`.
-int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file);
+// The step count a weights file records under `key` (kStepKey or kLineageStepsKey), -1 when it records
+// none; a value that is not a step number is an error naming `file`.
+int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file,
+                      const char* key = kStepKey);
 
 struct TrainedModel {
   ModelConfig config;
   ScheduleConfig schedule_config;  // as stored with the weights (a run started from them keeps it)
   Schedule schedule;               // built from schedule_config
   NoiseNet net;        // in eval mode, on the requested device
-  int64_t step = -1;   // training steps behind the weights (-1 if unknown)
+  int64_t step = -1;   // training steps of the run that wrote the weights (-1 if unknown)
+  int64_t lineage_steps = -1;  // all the steps behind them, earlier runs (--init) included (-1 if unknown)
   std::string path;    // the weights file read
 };
 

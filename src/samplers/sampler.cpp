@@ -46,8 +46,11 @@ torch::Tensor run_langevin(const Schedule& schedule, const NoisePredictor& model
                            const SamplerSpec& spec, const std::vector<int64_t>& timesteps, const StepCallback& on_step) {
   LangevinOptions options;
   options.epsilon = spec.langevin_epsilon;
+  options.snr = spec.langevin_snr;
   options.steps_per_level = spec.langevin_steps_per_level;
   options.levels = timesteps;
+  options.final_denoise = spec.langevin_denoise;
+  options.clip_x0 = spec.clip_x0.value_or(false);
   return langevin_sample(schedule, model, std::move(x_T), gen, options, on_step);
 }
 
@@ -57,8 +60,9 @@ int64_t one_per_level(const SamplerSpec&, int64_t levels) { return levels; }
 const SamplerKind kSamplerKinds[] = {
     {"ancestral", run_ancestral, one_per_level, "ancestral: Algorithm 2 of Ho et al. (respaced with fewer steps than T)"},
     {"ddim", run_ddim, one_per_level, "ddim: DDIM (Song et al. 2021); eta = 0 is deterministic"},
-    {"langevin", run_langevin, [](const SamplerSpec& s, int64_t levels) { return levels * s.langevin_steps_per_level; },
-     "langevin: annealed Langevin dynamics (Song & Ermon 2019), several steps per noise level"},
+    {"langevin", run_langevin,
+     [](const SamplerSpec& s, int64_t levels) { return levels * s.langevin_steps_per_level + (s.langevin_denoise ? 1 : 0); },
+     "langevin: annealed Langevin dynamics (Song & Ermon 2019), several steps per noise level, then a denoising step"},
 };
 
 const SamplerKind& sampler_kind(const std::string& name) {

@@ -22,8 +22,10 @@ struct SamplerSpec {
   // Clip x̂_0 to [-1, 1]. Unset: not here; generate() decides by the model (images are clipped).
   std::optional<bool> clip_x0;
   double eta = 0.0;                   // ddim
-  double langevin_epsilon = 2e-5;     // langevin: step size at the least noisy level
+  double langevin_epsilon = 2e-5;     // langevin: step size at the least noisy level (samplers/langevin.h)
+  double langevin_snr = 0.0;          // langevin: > 0 sets the step sizes from this signal-to-noise ratio
   int64_t langevin_steps_per_level = 10;
+  bool langevin_denoise = true;       // langevin: a final denoising step (one more evaluation)
 };
 
 // The sampler kinds (samplers/sampler.cpp's table), and one help line for each.
@@ -33,7 +35,8 @@ std::vector<std::string> sampler_help();
 // The variance a spec resolves to for a schedule of T steps.
 VarianceKind resolved_variance(const SamplerSpec& spec, int64_t T);
 
-// Network evaluations the spec costs.
+// Network evaluations the spec costs per sample (one sample through the network = one evaluation); also
+// the batched calls it makes on any batch.
 int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T);
 
 torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,

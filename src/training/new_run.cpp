@@ -46,6 +46,7 @@ std::optional<TrainedModel> apply_init(TrainConfig& config) {
   if (config.init.empty()) return std::nullopt;
   auto init = load_trained_model(config.init);
   config.init = init.path;
+  config.init_steps = std::max<int64_t>(init.lineage_steps, 0);  // unknown (no metadata) counts as 0
   config.preset.clear();  // the network is the one stored with the weights
   config.model = init.config;
   config.schedule = init.schedule_config;

@@ -15,6 +15,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"image_size", c.image_size},
        {"preset", c.preset},
        {"init", c.init},
+       {"init_steps", c.init_steps},
        {"model", c.model},
        {"schedule", c.schedule},
        {"steps", c.steps},
@@ -39,6 +40,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   c.image_size = json_integer<int64_t>(j.at("image_size"), "config: image_size");
   j.at("preset").get_to(c.preset);
   c.init = j.value("init", std::string());  // absent in runs made before --init existed
+  // Absent in runs made before the lineage was kept: their model files count only their own steps.
+  c.init_steps = j.contains("init_steps") ? json_integer<int64_t>(j["init_steps"], "config: init_steps") : 0;
   j.at("model").get_to(c.model);
   j.at("schedule").get_to(c.schedule);
   c.steps = json_integer<int64_t>(j.at("steps"), "config: steps");

@@ -18,6 +18,7 @@ struct TrainConfig {
   int64_t image_size = 0;              // folder: data only
   std::string preset;                  // model preset the config came from ("" = custom)
   std::string init;                    // weights file the run started from ("" = random initialisation)
+  int64_t init_steps = 0;              // training steps behind those weights, their own --init chain included
   ModelConfig model;
   ScheduleConfig schedule;
   int64_t steps = 10000;               // total optimiser steps

@@ -161,6 +161,7 @@ StepStats Trainer::train_step() {
   const auto grad = compute_gradient(*net_, *optimizer_, schedule_, x0, gen_, options);
   stats.loss = summary[0].item<double>();
   stats.stop = summary[9].item<double>() > 0;
+  loss_average_.add(stats.loss);
   stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
   stats.batch = config_.batch;
@@ -238,7 +239,7 @@ void Trainer::run(bool live_progress) {
   int64_t last_checkpoint = step_;
   while (step_ < config_.steps) {
     const auto stats = train_step();
-    progress.step(stats.step, stats.loss, stats.batch, skipped_total_);
+    progress.step(stats.step, loss_average_, stats.skipped, stats.batch, skipped_total_);
     if (stats.skipped)
       progress.note(fmt::format("step {}: non-finite loss or gradient, step skipped ({} skipped in this run so far, "
                                 "{} in a row; training stops at {} in a row)",

@@ -22,6 +22,7 @@
 #include "training/distributed.h"
 #include "training/ema.h"
 #include "training/run_lock.h"
+#include "training/progress.h"
 #include "training/step_stats.h"
 #include "training/train_config.h"
 
@@ -64,6 +65,8 @@ class Trainer {
   NoiseNetImpl& model() { return *net_; }
   NoiseNetImpl& ema_model() { return *ema_net_; }
   int64_t skipped_steps() const { return skipped_total_; }
+  // The moving average of the loss the progress line shows (carried across resume).
+  const LossAverage& loss_average() const { return loss_average_; }
   // Rank 0 of a group, or a single process: the one that keeps the EMA and writes the run folder.
   bool writes_run() const { return !group_ || group_->rank() == 0; }
 
@@ -96,6 +99,7 @@ class Trainer {
   int64_t step_ = 0;
   int64_t bad_in_row_ = 0, skipped_total_ = 0;
   std::string config_digest_;  // of RUN/config.json, carried by every checkpoint
+  LossAverage loss_average_;
 };
 
 }  // namespace ddpm

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "inference/trained_model.h"
+#include "io/json_number.h"
 #include "io/run_folder.h"
 #include "models/model_file.h"
 #include "models/module_weights.h"
@@ -23,15 +24,16 @@ std::string Trainer::save_checkpoint() {
   if (!all_finite(*net_) || !all_finite(*ema_net_))
     throw std::runtime_error(fmt::format("refusing to checkpoint non-finite weights at step {}", step_));
   CheckpointData data;
-  data.model = trained_model_content(*net_, config_.model, config_.schedule, step_);
-  data.ema = trained_model_content(*ema_net_, config_.model, config_.schedule, step_);
+  data.model = trained_model_content(*net_, config_.model, config_.schedule, step_, config_.init_steps);
+  data.ema = trained_model_content(*ema_net_, config_.model, config_.schedule, step_, config_.init_steps);
   data.optimizer.tensors = adam_state_tensors(*optimizer_, *net_);
   for (auto& entry : rng_state_tensors(gen_, device_)) data.optimizer.tensors.push_back(std::move(entry));
   data.optimizer.metadata[kStepKey] = std::to_string(step_);
   data.state = {{"format", kStateFormat},        {"step", step_},
                 {"config", config_},             {"batch_order", batches_.to_json()},
                 {"ema_updates", ema_.updates()}, {"bad_in_row", bad_in_row_},
-                {"skipped_total", skipped_total_}, {"config_digest", config_digest_}};
+                {"skipped_total", skipped_total_}, {"config_digest", config_digest_},
+                {"loss_average", finite_or_null(loss_average_.value)}};
   auto dir = write_checkpoint(run_dir_, step_, data);
   prune_checkpoints(run_dir_, config_.keep);
   return dir;
@@ -75,6 +77,9 @@ void Trainer::restore_state(const CheckpointData& data, const std::string& check
   bad_in_row_ = state.at("bad_in_row").get<int64_t>();
   skipped_total_ = state.at("skipped_total").get<int64_t>();
   config_digest_ = state.at("config_digest").get<std::string>();
+  // Absent from checkpoints written before it was kept; null while no step had a finite loss.
+  if (state.contains("loss_average") && state["loss_average"].is_number())
+    loss_average_.value = state["loss_average"].get<double>();
 }
 
 }  // namespace ddpm
