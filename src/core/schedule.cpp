@@ -118,8 +118,15 @@ Schedule make_schedule(const ScheduleConfig& c) {
   } else if (c.kind == "cosine") {
     betas = cosine_betas(c.timesteps, c.cosine_s, c.max_beta);
   } else if (c.kind == "custom") {
-    if (c.betas_file.empty()) throw std::invalid_argument("schedule 'custom' needs a betas file");
-    betas = read_betas_file(c.betas_file);
+    if (c.betas.empty() && c.betas_file.empty()) throw std::invalid_argument("schedule 'custom' needs a betas file");
+    betas = c.betas.empty() ? read_betas_file(c.betas_file) : torch::tensor(c.betas, f64());
+    // A count that differs from the asked-for T is refused, not silently taken: T decides the sampling cost
+    // and every table's length.
+    if (c.timesteps != 0 && c.timesteps != betas.size(0))
+      throw std::invalid_argument(fmt::format("{} holds {} betas, but timesteps is {} (0 takes the file's count)",
+                                              c.betas.empty() ? fmt::format("betas file '{}'", c.betas_file)
+                                                              : std::string("the custom schedule"),
+                                              betas.size(0), c.timesteps));
   } else {
     throw std::invalid_argument(fmt::format(
         "unknown schedule '{}' (choose linear, cosine, quadratic, sigmoid or custom)", c.kind));
