@@ -50,9 +50,10 @@ std::map<std::string, std::string> rank_env(int rank, int world, int port) {
           {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", std::to_string(port)}};
 }
 
-// The 2-D mixture and the MLP: no dropout, so the run is a deterministic function of the seed.
+// The 2-D mixture and the MLP: no dropout, so the run is a deterministic function of the seed. A short
+// warm-up, so that a few steps move the weights well beyond the tolerance.
 std::string train_args(const std::string& out, int steps, int batch, int checkpoint_every) {
-  return "--threads 1 train --data gmm:two-modes --preset mlp-2d --steps " + std::to_string(steps) + " --batch " +
+  return "--threads 1 train --data gmm:two-modes --preset mlp-2d --warmup 5 --steps " + std::to_string(steps) + " --batch " +
          std::to_string(batch) + " --checkpoint-every " + std::to_string(checkpoint_every) +
          " --sample-every 0 --log-every 10 --out " + out;
 }

@@ -53,7 +53,7 @@ void write_png_as(const std::string& path, int color_type, int bit_depth, uint32
 }
 
 // RGB through stb_image_write (an encoder independent of the decoder; it always writes three components).
-void write_jpeg(const std::string& path, const torch::Tensor& chw) {
+void stb_write_jpeg(const std::string& path, const torch::Tensor& chw) {
   const auto hwc = chw.permute({1, 2, 0}).contiguous();
   ASSERT_TRUE(stbi_write_jpg(path.c_str(), static_cast<int>(chw.size(2)), static_cast<int>(chw.size(1)),
                              static_cast<int>(chw.size(0)), hwc.data_ptr<uint8_t>(), 100));
@@ -138,7 +138,7 @@ TEST(ImageRead, PngLayoutsReadAsStored) {
 TEST(ImageRead, JpegDecodesWithinItsLoss) {
   const auto dir = scratch_dir("jpeg");
   const auto rgb = gradient_image(16, 24);
-  write_jpeg(dir + "/rgb.jpg", rgb);
+  stb_write_jpeg(dir + "/rgb.jpg", rgb);
   write_tj_jpeg(dir + "/gray.jpg", rgb_to_gray(rgb, 0), TJPF_GRAY, TJSAMP_GRAY);
   const auto info = read_image_info(dir + "/rgb.jpg");
   EXPECT_EQ(info.width, 24);
@@ -196,14 +196,14 @@ TEST(ImageRead, LumaWeightsAreBt601) {
 
 TEST(ImageRead, TruncatedFilesAreRefusedHarmlessWarningsAreNot) {
   const auto dir = scratch_dir("cut");
-  write_jpeg(dir + "/a.jpg", gradient_image(16, 16));
+  stb_write_jpeg(dir + "/a.jpg", gradient_image(16, 16));
   write_png(dir + "/a.png", torch::randint(0, 256, {3, 16, 16}, torch::kUInt8));
   for (const std::string name : {"a.jpg", "a.png"}) {
     std::filesystem::resize_file(dir + "/" + name, std::filesystem::file_size(dir + "/" + name) - 20);
     EXPECT_NE(error_reading(dir + "/" + name).find(dir + "/" + name + ": corrupt"), std::string::npos) << name;
   }
   // A harmless decoder warning (stray bytes before the end-of-image marker) does not refuse the file.
-  write_jpeg(dir + "/b.jpg", gradient_image(16, 16));
+  stb_write_jpeg(dir + "/b.jpg", gradient_image(16, 16));
   std::ifstream in(dir + "/b.jpg", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_EQ(bytes.substr(bytes.size() - 2), "\xFF\xD9");

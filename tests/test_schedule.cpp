@@ -96,9 +96,25 @@ TEST(Schedule, CustomFileAndBadInput) {
   ScheduleConfig c;
   c.kind = "custom";
   c.betas_file = path;
+  c.timesteps = 0;  // T from the file
   const auto s = make_schedule(c);
   ASSERT_EQ(s.T, 3);
   EXPECT_NEAR(value(s.alphas_cumprod, 2), 0.9 * 0.8 * 0.7, 1e-15);
+  c.timesteps = 3;
+  EXPECT_EQ(make_schedule(c).T, 3);
+  // A T other than the file's count is refused, naming the file and both counts.
+  c.timesteps = 1000;
+  try {
+    make_schedule(c);
+    ADD_FAILURE() << "T = 1000 with 3 betas in the file was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'" + path + "' holds 3 betas, but timesteps is 1000"), std::string::npos) << e.what();
+  }
+  c.timesteps = 0;
+  // Recorded values win over the file: a run does not depend on the file staying unchanged.
+  ScheduleConfig recorded = c;
+  recorded.betas = {0.5, 0.5};
+  EXPECT_NEAR(value(make_schedule(recorded).alphas_cumprod, 1), 0.25, 1e-15);
 
   {
     std::ofstream f(path);

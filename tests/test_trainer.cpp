@@ -124,11 +124,16 @@ TEST(Trainer, LossFallsOnPoints) {
   EXPECT_LT(last, 0.75 * first);
 }
 
-// Training 2k steps in one go and k steps + resume to 2k give bit-identical weights, EMA included.
+// Training 2k steps in one go and k steps + resume to 2k give bit-identical weights, EMA included, with the
+// training settings at their defaults (U-Net) and away from them (MLP).
 TEST(Trainer, ResumeIsBitExact) {
   for (const bool unet : {false, true}) {
     const auto data = unet ? write_idx_images("resume") : write_points("resume");
     auto config = unet ? tiny_unet_config(data, 12) : points_config(data, 40);
+    if (!unet) {  // every training setting that has state or varies with the step, away from its default
+      config.accumulate = 2, config.lr_schedule = "cosine", config.weight_decay = 0.01;
+      config.ema_warmup = "power", config.grad_clip = 0.5;
+    }
     const int64_t half = config.steps / 2;
     auto straight = Trainer::create(config, fresh_dir("straight"), !unet);
     train_steps(*straight, config.steps);
@@ -250,26 +255,97 @@ TEST(Trainer, NonFiniteDataStopsTheRunKeepingTheLastCheckpoint) {
   EXPECT_EQ(Trainer::resume(dir, std::nullopt)->step(), 0);
 }
 
-// Ho et al.'s warmup and EMA horizon are cut to 5% and 10% of a short run; a long run, or a value the
-// user set, is left alone and no note is printed.
-TEST(TrainConfig, ShortRunScaling) {
-  TrainConfig c;
-  c.steps = 2000;
-  EXPECT_EQ(scale_for_short_run(c, false, false), "warmup 5000 -> 100 steps (5% of the run); "
-                                                  "EMA decay 0.9999 -> 0.995000 (horizon 10% of the run); ");
-  EXPECT_EQ(c.warmup, 100);
-  EXPECT_DOUBLE_EQ(c.ema_decay, 0.995);
-  for (int64_t steps : {100000, 800000}) {  // 100,000: a horizon of exactly 10% (up to rounding)
-    TrainConfig d;
-    d.steps = steps;
-    EXPECT_EQ(scale_for_short_run(d, false, false), "") << steps;
-    EXPECT_EQ(d.ema_decay, 0.9999);
-    EXPECT_EQ(d.warmup, 5000);
+// Pinned values of the first steps: the warm-up's step s trains at lr·s/warmup (step 1 at lr/warmup, not
+// 2/warmup), and the EMA's n-th update (n = s - 1 before it) uses min(decay, (1 + n)/(10 + n)).
+TEST(Trainer, WarmupAndEmaDecayOfTheFirstSteps) {
+  auto config = points_config(write_points("warmup"), 8);  // lr 1e-3, warmup 5, EMA decay 0.9
+  auto trainer = Trainer::create(config, fresh_dir("warmup"));
+  const double lr[] = {2e-4, 4e-4, 6e-4, 8e-4, 1e-3, 1e-3, 1e-3, 1e-3};
+  const double ema[] = {1.0 / 10, 2.0 / 11, 3.0 / 12, 4.0 / 13, 5.0 / 14, 6.0 / 15, 7.0 / 16, 8.0 / 17};
+  for (int i = 0; i < 8; ++i) {
+    const auto s = trainer->train_step();
+    EXPECT_NEAR(s.lr, lr[i], 1e-15) << "step " << s.step;
+    EXPECT_NEAR(s.ema_decay, ema[i], 1e-15) << "step " << s.step;
   }
-  TrainConfig given;
-  given.steps = 2000;
-  EXPECT_EQ(scale_for_short_run(given, true, true), "");
-  EXPECT_EQ(given.warmup, 5000);
+}
+
+// A run's schedules depend on the step and on values fixed at its start, never on the total that --resume
+// changes: 20 steps, then resumed to 40, is the 40-step run bit for bit. With a decay, its end stays where
+// the run started it.
+TEST(Trainer, ExtendedRunIsTheSameRun) {
+  const auto data = write_points("extend");
+  auto straight = Trainer::create(points_config(data, 40), fresh_dir("extend_straight"));
+  train_steps(*straight, 40);
+  const auto dir = fresh_dir("extend_split");
+  {
+    auto first = Trainer::create(points_config(data, 20), dir);
+    train_steps(*first, 20);
+    first->save_checkpoint();
+  }
+  auto extended = Trainer::resume(dir, 40);
+  EXPECT_EQ(extended->config().steps, 40);
+  train_steps(*extended, 40);
+  expect_identical(straight->model(), extended->model());
+  expect_identical(straight->ema_model(), extended->ema_model());
+
+  auto cosine = points_config(data, 20);
+  cosine.lr_schedule = "cosine";
+  const auto cosine_dir = fresh_dir("extend_cosine");
+  Trainer::create(cosine, cosine_dir);
+  EXPECT_EQ(Trainer::resume(cosine_dir, 40)->config().lr_decay_end, 20);
+}
+
+// Gradient accumulation: 4 micro-batches of 16 train as one batch of 64 (the same data order, t and ε),
+// to float rounding; a plain batch of 16 is the control that differs.
+TEST(Trainer, AccumulatedMicroBatchesEqualOneLargerBatch) {
+  const auto data = write_points("accumulate");
+  auto run = [&](int64_t batch, int64_t accumulate, const std::string& name) {
+    auto config = points_config(data, 5);
+    config.batch = batch;
+    config.accumulate = accumulate;
+    auto trainer = Trainer::create(config, fresh_dir(name));
+    std::vector<double> losses;
+    while (trainer->step() < 5) {
+      const auto s = trainer->train_step();
+      EXPECT_EQ(s.batch, batch * accumulate);
+      losses.push_back(s.loss);
+    }
+    return std::make_pair(std::move(trainer), losses);
+  };
+  auto [whole, whole_losses] = run(64, 1, "acc_whole");
+  auto [micro, micro_losses] = run(16, 4, "acc_micro");
+  auto [small, small_losses] = run(16, 1, "acc_small");
+  for (size_t i = 0; i < whole_losses.size(); ++i) EXPECT_NEAR(micro_losses[i], whole_losses[i], 1e-6) << "step " << i + 1;
+  auto pw = whole->model().parameters(), pm = micro->model().parameters(), ps = small->model().parameters();
+  double control = 0.0;
+  for (size_t i = 0; i < pw.size(); ++i) {
+    // Five Adam steps of at most lr = 1e-3 each; float32 sums in another order differ by ~1e-7 relative.
+    EXPECT_TRUE(torch::allclose(pm[i], pw[i], 1e-4, 1e-6)) << "parameter " << i;
+    control = std::max(control, (ps[i] - pw[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(control, 1e-5);
+}
+
+// AdamW's decoupled decay: one step with weight decay w differs from one without by exactly -lr₁·w·θ₀
+// (the Adam update is the same: it does not see the decay).
+TEST(Trainer, WeightDecayIsDecoupled) {
+  const auto data = write_points("decay");
+  auto config = points_config(data, 1);
+  auto plain = Trainer::create(config, fresh_dir("decay_plain"));
+  config.weight_decay = 0.5;
+  auto decayed = Trainer::create(config, fresh_dir("decay_decayed"));
+  std::vector<torch::Tensor> initial;
+  for (const auto& p : decayed->model().parameters()) initial.push_back(p.detach().clone());
+  plain->train_step();
+  const double lr1 = decayed->train_step().lr;
+  auto pp = plain->model().parameters(), pd = decayed->model().parameters();
+  double largest = 0.0;
+  for (size_t i = 0; i < pp.size(); ++i) {
+    const auto diff = pd[i] - pp[i];
+    EXPECT_TRUE(torch::allclose(diff, -lr1 * 0.5 * initial[i], 0.0, 5e-7)) << "parameter " << i;  // float32 rounding
+    largest = std::max(largest, diff.abs().max().item<double>());
+  }
+  EXPECT_GT(largest, 1e-5);
 }
 
 // Regression (fuzz/fuzz_config): a float where an integer belongs (1e300) was cast with undefined
@@ -291,6 +367,26 @@ TEST(TrainConfigJson, FloatForAnIntegerFieldIsAnError) {
   EXPECT_THROW((void)model.get<ModelConfig>(), std::invalid_argument);
   config = TrainConfig{};
   EXPECT_EQ(config.get<TrainConfig>().steps, TrainConfig{}.steps);  // integers still read
+}
+
+// Every training setting survives config.json; a run written before a setting existed reads the behaviour
+// it had (no accumulation, constant rate, no weight decay, the ratio EMA warm-up).
+TEST(TrainConfigJson, TrainingSettingsRoundTrip) {
+  TrainConfig c;
+  c.accumulate = 3, c.lr_schedule = "cosine", c.lr_decay_end = 77, c.weight_decay = 0.01, c.ema_warmup = "power";
+  c.grad_clip = 0.0, c.unet_shape.base_channels = 64, c.unet_shape.attention_resolutions = std::vector<int64_t>{8};
+  c.schedule.kind = "custom", c.schedule.betas = {0.1, 0.2};
+  const nlohmann::json j = c;
+  EXPECT_EQ(nlohmann::json(j.get<TrainConfig>()), j);
+  EXPECT_EQ(j["unet_shape"], nlohmann::json({{"base_channels", 64}, {"attention_resolutions", {8}}}));
+  auto old = j;
+  for (const auto* key : {"accumulate", "lr_schedule", "lr_decay_end", "weight_decay", "ema_warmup", "unet_shape"}) old.erase(key);
+  const auto read = old.get<TrainConfig>();
+  EXPECT_EQ(read.accumulate, 1);
+  EXPECT_EQ(read.lr_schedule, "constant");
+  EXPECT_EQ(read.weight_decay, 0.0);
+  EXPECT_EQ(read.ema_warmup, "ratio");
+  EXPECT_TRUE(read.unet_shape.empty());
 }
 
 TEST(Trainer, NeverCheckpointsNonFiniteWeights) {

@@ -1,5 +1,5 @@
 // Training throughput: images per second of Algorithm 1's full step (forward, L_simple, backward,
-// gradient clipping, Adam step) on synthetic data, through the trainer's own code (compute_gradient).
+// gradient clipping, AdamW step) on synthetic data, through the trainer's own code (compute_gradient).
 #pragma once
 
 #include <c10/core/Device.h>
@@ -11,7 +11,7 @@
 
 namespace ddpm {
 
-// A fresh network (seed 0) trained with the default TrainConfig's Adam settings; one step first as the
+// A fresh network (seed 0) trained with the default TrainConfig's AdamW settings; one step first as the
 // warm-up, which must give a finite loss and gradient norm (else throws); then the best of `repeats`
 // timed repeats of `steps_per_repeat` steps. With `profile`, one more step runs under the profiler.
 double training_images_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,

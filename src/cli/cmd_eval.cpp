@@ -171,7 +171,7 @@ Subcommand add_eval(CLI::App& parent) {
   add_data_flag(*app, f->data, "data set whose test split is used:");
   app->add_option("--image-size", f->image_size, "images resized (shorter side) and center-cropped to this size, as "
                                                  "for training (a folder of mixed sizes needs it)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   app->add_option("--n", f->n, fmt::format("test examples (nll, default {}) or samples (fid, default {})",
                                            kDefaultNllExamples, kDefaultQualitySamples))
       ->check(positive());

@@ -1,5 +1,6 @@
 // `ddpm info`: a network's parameter count, forward FLOPs per sample and config, for a preset or a
-// saved model file or run folder (then also its step and the weight files it would load).
+// saved model file or run folder (then also its step and the weight files it would load), or for the
+// network `ddpm train` would build with the same --data, --preset and U-Net flags.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -9,8 +10,11 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
+#include "data/data_spec.h"
 #include "inference/trained_model.h"
 #include "io/run_folder.h"
+#include "models/model_choice.h"
 #include "models/model_config.h"
 #include "models/model_file.h"
 
@@ -20,6 +24,9 @@ namespace {
 struct InfoOptions {
   std::string preset;
   std::string model;
+  std::string data;
+  int64_t image_size = 0;
+  UNetShape shape;
   bool json = false;
 };
 
@@ -51,12 +58,18 @@ void run(const InfoOptions& o) {
     if (loaded.metadata.count(kLineageStepsKey))
       extra["lineage_steps"] = recorded_step(loaded.metadata, file, kLineageStepsKey);
   } else {
-    config = model_preset(o.preset);
+    std::vector<int64_t> sample_shape;  // without data: the preset's own input
+    if (!o.data.empty()) sample_shape = load_dataset(o.data, DataOptions{"train", o.image_size, 0}).sample_shape();
+    std::string chosen;
+    config = model_for_data(o.preset, sample_shape, o.shape, &chosen);
     net = build_model(config);
+    extra["preset"] = chosen;
   }
   const int64_t parameters = parameter_count(*net);
   const int64_t flops = forward_flops_per_sample(config);
-  const std::string source = o.model.empty() ? "preset " + o.preset : o.model;
+  const std::string source = !o.model.empty() ? o.model
+                             : o.data.empty()    ? "preset " + o.preset
+                                                 : fmt::format("preset {} for {}", extra["preset"].get<std::string>(), o.data);
   if (!o.json) {
     print_summary(source, config, parameters, flops);
     if (extra.contains("step")) fmt::print("  training steps           {:>15}\n", extra["step"].get<int64_t>());
@@ -76,11 +89,20 @@ void run(const InfoOptions& o) {
 Subcommand add_info(CLI::App& parent) {
   auto* app = parent.add_subcommand("info", "parameter count, forward FLOPs per sample and config of a network");
   auto o = std::make_shared<InfoOptions>();
-  // CLI11 itself says that exactly one is required.
-  auto* source = app->add_option_group("source", "the network to describe");
-  source->add_option("--preset", o->preset, "a named architecture")->check(CLI::IsMember(preset_names()));
-  source->add_option("--model", o->model, "a shipped model's name, a run folder or a model saved by ddpm (.safetensors)");
-  source->require_option(1);
+  auto* model = app->add_option("--model", o->model,
+                                "a shipped model's name, a run folder or a model saved by ddpm (.safetensors)");
+  auto* preset = app->add_option("--preset", o->preset, "a named architecture (with --data: fitted to the data, "
+                                 "as train does; default chosen from the data's shape)")
+                     ->check(CLI::IsMember(preset_names()))->excludes(model);
+  auto* data = app->add_option("--data", o->data, "the network train would build for this data (see train --help)")
+                   ->excludes(model);
+  app->add_option("--image-size", o->image_size, "folder: data: resize and center-crop to this size")
+      ->check(positive())->needs(data);
+  for (auto* flag : add_unet_shape_flags(app, o->shape)) flag->excludes(model);
+  app->callback([model, preset, data] {
+    if (!model->count() && !preset->count() && !data->count())
+      throw CLI::RequiredError("--model, --preset or --data");
+  });
   app->add_flag("--json", o->json, "print one JSON object: parameters, forward_flops_per_sample, config");
   return {app, [o] { run(*o); }};
 }

@@ -119,14 +119,14 @@ Subcommand add_sample(CLI::App& parent) {
   auto& only = f->langevin_only;
   only.push_back(app->add_option("--langevin-steps", s.langevin_steps_per_level,
                                  "langevin: steps per noise level (cost: levels x this per sample)")
-                     ->capture_default_str()->check(CLI::PositiveNumber));
+                     ->capture_default_str()->check(positive()));
   auto* epsilon = app->add_option("--langevin-epsilon", s.langevin_epsilon,
                                   "langevin: step size at the least noisy level, scaled by sigma^2 above it (Song & Ermon 2019)")
-                      ->capture_default_str()->check(CLI::PositiveNumber);
+                      ->capture_default_str()->check(positive());
   only.push_back(epsilon);
   only.push_back(app->add_option("--langevin-snr", s.langevin_snr,
                                  "langevin: step sizes from this signal-to-noise ratio instead (Song et al. 2021's corrector, e.g. 0.16)")
-                     ->check(CLI::PositiveNumber)->excludes(epsilon));
+                     ->check(positive())->excludes(epsilon));
   only.push_back(app->add_flag_callback("--no-langevin-denoise", [f] { f->options.sampler.langevin_denoise = false; },
                                         "langevin: return the last iterate, without the final denoising step"));
   app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");

@@ -55,19 +55,16 @@ Subcommand add_schedule(CLI::App& parent) {
   auto* app = parent.add_subcommand("schedule", "print a variance schedule (betas, alpha_bar, posterior variance)");
   auto config = std::make_shared<ScheduleConfig>();
   auto json = std::make_shared<bool>(false);
-  app->add_option("--schedule", config->kind, choices_help("variance schedule:", schedule_help()))
-      ->capture_default_str()
-      ->check(CLI::IsMember(schedule_kinds()));
-  app->add_option("--timesteps,-T", config->timesteps, "number of diffusion steps T")
-      ->capture_default_str()
-      ->check(positive(kMaxTimesteps));
+  const auto flags = add_schedule_flags(app, *config);
   app->add_option("--beta-start", config->beta_start, "beta_1 (linear, quadratic, sigmoid)")->capture_default_str()
       ->check(between(0.0, 1.0, false));
   app->add_option("--beta-end", config->beta_end, "beta_T (linear, quadratic, sigmoid)")->capture_default_str()
       ->check(between(0.0, 1.0, false));
-  app->add_option("--betas-file", config->betas_file, "custom: a text file of T betas")->check(CLI::ExistingFile);
   app->add_flag("--json", *json, "print one JSON object with the full tables");
-  return {app, [config, json] { run(*config, *json); }};
+  return {app, [config, json, flags] {
+            finish_schedule_flags(flags, *config);
+            run(*config, *json);
+          }};
 }
 
 }  // namespace ddpm::cli

@@ -12,6 +12,8 @@
 #include "models/model_config.h"
 #include "training/distributed.h"
 #include "training/new_run.h"
+#include "training/ema.h"
+#include "training/lr_schedule.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -23,7 +25,8 @@ struct TrainFlags {
   std::string out, resume;
   bool force = false;
   double dist_timeout = static_cast<double>(kDefaultDistTimeout.count());
-  CLI::Option *warmup = nullptr, *ema = nullptr, *steps = nullptr;
+  CLI::Option* steps = nullptr;
+  ScheduleFlags schedule{};
 };
 
 void run(TrainFlags& f) {
@@ -39,8 +42,7 @@ void run(TrainFlags& f) {
     if (rank0) std::fprintf(stderr, "resuming %s at step %lld\n", f.resume.c_str(), static_cast<long long>(trainer->step()));
   } else {
     if (f.out.empty()) throw CLI::RequiredError("--out (or --resume RUN_DIR)");
-    const auto note = scale_for_short_run(f.config, f.warmup->count() > 0, f.ema->count() > 0);
-    if (!note.empty() && rank0) std::fprintf(stderr, "short run: %s\n", note.c_str());
+    finish_schedule_flags(f.schedule, f.config.schedule);
     if (f.force && rank0) discard_unresumable_run(f.out);
     trainer = Trainer::create(f.config, f.out, true, parallel);
   }
@@ -66,13 +68,33 @@ Subcommand add_train(CLI::App& parent) {
       ->excludes(preset);
   f->steps = app->add_option("--steps", c.steps, "total training steps (with --resume: the new total)")
                  ->capture_default_str()->check(positive());
-  app->add_option("--batch", c.batch, "batch size")->capture_default_str()->check(positive());
+  app->add_option("--batch", c.batch, "batch size (with --accumulate: of each micro-batch)")
+      ->capture_default_str()->check(positive());
+  app->add_option("--accumulate", c.accumulate,
+                  "gradient accumulation: micro-batches per optimiser step (an effective batch of --batch x K at "
+                  "the memory of --batch)")
+      ->capture_default_str()->check(positive());
   app->add_option("--seed", c.seed, "seed of the whole run")->capture_default_str();
-  app->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(positive());
-  f->warmup = app->add_option("--warmup", c.warmup, "linear lr warmup steps (scaled down for short runs)")
-                  ->capture_default_str()->check(non_negative());
-  f->ema = app->add_option("--ema-decay", c.ema_decay, "EMA decay (scaled down for short runs)")
-               ->capture_default_str()->check(between(0.0, 1.0, false));
+  app->add_option("--lr", c.lr, "peak learning rate (AdamW)")->capture_default_str()->check(positive());
+  app->add_option("--warmup", c.warmup, "linear learning-rate warm-up steps: step s <= warmup trains at lr x s/warmup")
+      ->capture_default_str()->check(non_negative());
+  app->add_option("--lr-schedule", c.lr_schedule, "learning rate after the warm-up: constant, or cosine or linear "
+                  "decay to zero at --lr-decay-end")
+      ->capture_default_str()->check(CLI::IsMember(lr_schedule_kinds()));
+  app->add_option("--lr-decay-end", c.lr_decay_end,
+                  "step where the decay reaches zero (default: --steps; fixed when the run starts, so --resume "
+                  "--steps N does not stretch it)")
+      ->check(positive());
+  app->add_option("--weight-decay", c.weight_decay, "AdamW's decoupled weight decay")
+      ->capture_default_str()->check(non_negative());
+  app->add_option("--grad-clip", c.grad_clip, "clip the global gradient norm to this (0: no clipping)")
+      ->capture_default_str()->check(non_negative());
+  app->add_option("--ema-decay", c.ema_decay, "EMA decay (the most the warm-up allows)")
+      ->capture_default_str()->check(between(0.0, 1.0, false));
+  app->add_option("--ema-warmup", c.ema_warmup,
+                  "EMA decay after n updates: min(--ema-decay, w(n)); ratio: w = (1+n)/(10+n); power: "
+                  "w = 1-(1+n)^(-2/3) (diffusers); none: w = 1")
+      ->capture_default_str()->check(CLI::IsMember(ema_warmup_kinds()));
   app->add_option("--sample-every", c.sample_every, "EMA sample grid every K steps (0: only at the end)")
       ->capture_default_str()->check(non_negative());
   app->add_option("--sample-steps", c.sample_steps, "respaced sampling steps for those grids")
@@ -83,10 +105,9 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--max-bad-steps", c.max_bad_steps, "stop after this many non-finite steps in a row (each is skipped)")
       ->capture_default_str()->check(positive());
   app->add_option("--log-every", c.log_every, "metrics.jsonl line every K steps")->capture_default_str()->check(positive());
-  app->add_option("--schedule", c.schedule.kind, choices_help("variance schedule:", schedule_help()))->capture_default_str()
-      ->check(CLI::IsMember(schedule_kinds()))->excludes(init);
-  app->add_option("--timesteps,-T", c.schedule.timesteps, "diffusion steps T")->capture_default_str()
-      ->check(positive(kMaxTimesteps))->excludes(init);
+  f->schedule = add_schedule_flags(app, c.schedule);
+  for (auto* o : {f->schedule.kind, f->schedule.timesteps, f->schedule.betas_file}) o->excludes(init);
+  for (auto* o : add_unet_shape_flags(app, c.unet_shape)) o->excludes(init);
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(positive());
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();

@@ -5,8 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 #include "cli/number_checks.h"
+#include "core/schedule.h"
+#include "models/model_choice.h"
 #include "samplers/sampler.h"
 
 namespace ddpm::cli {
@@ -19,5 +22,17 @@ CLI::Option* add_data_flag(CLI::App& app, std::string& spec, const std::string& 
 
 // A help text listing each choice's own help line after `what`.
 std::string choices_help(const std::string& what, const std::vector<std::string>& lines);
+
+// The U-Net's shape (train, info): --channels, --channel-mult, --res-blocks, --attention-res, --dropout;
+// returns the options.
+std::vector<CLI::Option*> add_unet_shape_flags(CLI::App* app, UNetShape& shape);
+
+struct ScheduleFlags {
+  CLI::Option *kind, *timesteps, *betas_file;
+};
+// The variance schedule (train, schedule): --schedule, --timesteps/-T, --betas-file.
+ScheduleFlags add_schedule_flags(CLI::App* app, ScheduleConfig& config);
+// After parsing: --betas-file alone means --schedule custom, and custom without -T takes T from the file.
+void finish_schedule_flags(const ScheduleFlags& flags, ScheduleConfig& config);
 
 }  // namespace ddpm::cli

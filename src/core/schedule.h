@@ -14,12 +14,14 @@ namespace ddpm {
 // How β_1..β_T is chosen. `custom` reads the β list from a file.
 struct ScheduleConfig {
   std::string kind = "linear";  // linear | cosine | quadratic | sigmoid | custom
-  int64_t timesteps = 1000;     // T
+  int64_t timesteps = 1000;     // T; custom: 0 takes T from the betas, any other value must match their count
   double beta_start = 1e-4;     // β_1 for linear/quadratic/sigmoid (Ho et al.)
   double beta_end = 0.02;       // β_T for linear/quadratic/sigmoid (Ho et al.)
   double cosine_s = 0.008;      // Nichol & Dhariwal's offset
   double max_beta = 0.999;      // cosine clip, keeps ᾱ_T > 0
   std::string betas_file;       // custom: one β per line (or whitespace separated)
+  std::vector<double> betas;    // custom: the β list itself (a run records its file's values, so that it
+                                // and its model files do not depend on the file staying unchanged)
 };
 
 // The schedule kinds (core/schedule_kinds.cpp's table), and one help line for each.

@@ -11,6 +11,7 @@ void to_json(nlohmann::json& j, const ScheduleConfig& c) {
   j = {{"kind", c.kind},         {"timesteps", c.timesteps}, {"beta_start", c.beta_start},
        {"beta_end", c.beta_end}, {"cosine_s", c.cosine_s},   {"max_beta", c.max_beta},
        {"betas_file", c.betas_file}};
+  if (!c.betas.empty()) j["betas"] = c.betas;
 }
 
 void from_json(const nlohmann::json& j, ScheduleConfig& c) {
@@ -21,6 +22,7 @@ void from_json(const nlohmann::json& j, ScheduleConfig& c) {
   c.cosine_s = j.value("cosine_s", c.cosine_s);
   c.max_beta = j.value("max_beta", c.max_beta);
   c.betas_file = j.value("betas_file", c.betas_file);
+  c.betas = j.value("betas", c.betas);
 }
 
 }  // namespace ddpm

@@ -15,8 +15,16 @@ struct ScheduleKind {
 };
 
 torch::Tensor custom_betas(const ScheduleConfig& c) {
-  if (c.betas_file.empty()) throw std::invalid_argument("schedule 'custom' needs a betas file");
-  return read_betas_file(c.betas_file);
+  if (c.betas.empty() && c.betas_file.empty()) throw std::invalid_argument("schedule 'custom' needs a betas file");
+  auto betas = c.betas.empty() ? read_betas_file(c.betas_file) : torch::tensor(c.betas, torch::kFloat64);
+  // A count that differs from the asked-for T is refused, not silently taken: T decides the sampling cost
+  // and every table's length.
+  if (c.timesteps != 0 && c.timesteps != betas.size(0))
+    throw std::invalid_argument(fmt::format("{} holds {} betas, but timesteps is {} (0 takes the file's count)",
+                                            c.betas.empty() ? fmt::format("betas file '{}'", c.betas_file)
+                                                            : std::string("the custom schedule"),
+                                            betas.size(0), c.timesteps));
+  return betas;
 }
 
 const ScheduleKind kScheduleKinds[] = {

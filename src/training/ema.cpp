@@ -1,15 +1,33 @@
 #include "training/ema.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 #include "models/module_weights.h"
 
 namespace ddpm {
 
-double Ema::current_decay() const {
-  const double n = static_cast<double>(updates_);
-  return std::min(decay_, (1.0 + n) / (10.0 + n));
+std::vector<std::string> ema_warmup_kinds() { return {"ratio", "power", "none"}; }
+
+double ema_warmup_decay(const std::string& warmup, int64_t updates) {
+  const double n = static_cast<double>(updates);
+  if (warmup == "ratio") return (1.0 + n) / (10.0 + n);
+  if (warmup == "power") return 1.0 - std::pow(1.0 + n, -2.0 / 3.0);
+  if (warmup == "none") return 1.0;
+  throw std::invalid_argument(
+      fmt::format("unknown EMA warm-up '{}' (known: {})", warmup, fmt::join(ema_warmup_kinds(), ", ")));
 }
+
+Ema::Ema(double decay, std::string warmup) : decay_(decay), warmup_(std::move(warmup)) {
+  if (!(decay >= 0.0 && decay <= 1.0)) throw std::invalid_argument(fmt::format("EMA decay {} is not in [0, 1]", decay));
+  ema_warmup_decay(warmup_, 0);  // refuses an unknown warm-up now rather than at the first update
+}
+
+double Ema::current_decay() const { return std::min(decay_, ema_warmup_decay(warmup_, updates_)); }
 
 void Ema::update(torch::nn::Module& average, const torch::nn::Module& model) {
   torch::NoGradGuard no_grad;

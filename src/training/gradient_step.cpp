@@ -1,6 +1,10 @@
 // Algorithm 1's loss and gradient for one batch (see gradient_step.h).
 #include "training/gradient_step.h"
 
+#include <fmt/format.h>
+
+#include <limits>
+
 #include "core/forward_process.h"
 #include "core/losses.h"
 
@@ -9,25 +13,34 @@ namespace ddpm {
 GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimizer, const Schedule& schedule,
                               const torch::Tensor& x0, at::Generator& gen, const GradientOptions& options) {
   GradientStep step;
-  const int64_t B = x0.size(0), offset = options.offset;
+  const int64_t B = x0.size(0), offset = options.offset, K = options.micro_batches;
+  TORCH_CHECK(K >= 1 && B % K == 0, fmt::format("a batch of {} cannot be split into {} equal micro-batches", B, K));
   const int64_t global_batch = options.global_batch > 0 ? options.global_batch : B;
   auto global_shape = x0.sizes().vec();
   global_shape[0] = global_batch;
   // Algorithm 1: t ~ Uniform({1..T}) (indices 0..T-1), ε ~ N(0, I), x_t by Ho et al. eq. 4 (reparameterised as in eq. 9).
+  // Drawn once for the whole global batch, so every split into ranks and micro-batches trains on the same t and ε.
   step.t = torch::randint(0, schedule.T, {global_batch}, gen, torch::TensorOptions().dtype(torch::kLong).device(x0.device()))
                .slice(0, offset, offset + B);
   auto eps = torch::randn(global_shape, gen, x0.options()).slice(0, offset, offset + B);
-  auto xt = q_sample(schedule, x0, step.t, eps);
   net.train();
-  step.per_example = l_simple_per_example(eps, net.forward(xt, step.t));
-  auto loss = step.per_example.mean();
-  if (options.loss_hook) loss = options.loss_hook(loss);
-
   optimizer.zero_grad();
-  loss.backward();
-  step.loss = loss.item<double>();
+  const int64_t micro = B / K;
+  std::vector<torch::Tensor> per_example;
+  for (int64_t k = 0; k < K; ++k) {
+    const auto t = step.t.slice(0, k * micro, (k + 1) * micro);
+    const auto e = eps.slice(0, k * micro, (k + 1) * micro);
+    auto per = l_simple_per_example(e, net.forward(q_sample(schedule, x0.slice(0, k * micro, (k + 1) * micro), t, e), t));
+    auto loss = per.mean();
+    if (options.loss_hook) loss = options.loss_hook(loss);
+    (loss / static_cast<double>(K)).backward();
+    step.loss += loss.item<double>() / static_cast<double>(K);
+    per_example.push_back(per.detach());
+  }
+  step.per_example = torch::cat(per_example);
   if (options.before_clip) options.before_clip(step);
-  step.grad_norm = torch::nn::utils::clip_grad_norm_(net.parameters(), options.grad_clip);
+  const double max_norm = options.grad_clip > 0 ? options.grad_clip : std::numeric_limits<double>::infinity();
+  step.grad_norm = torch::nn::utils::clip_grad_norm_(net.parameters(), max_norm);
   return step;
 }
 

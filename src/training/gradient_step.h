@@ -17,8 +17,8 @@ namespace ddpm {
 
 struct GradientStep {
   torch::Tensor t;            // int64 [B], the drawn step indices (0-based)
-  torch::Tensor per_example;  // [B], L_simple of each example (part of the autograd graph; detach to keep)
-  double loss = 0.0;          // mean of per_example (or what the hook replaced it with)
+  torch::Tensor per_example;  // [B], L_simple of each example (detached)
+  double loss = 0.0;          // mean of per_example (or of what the hook replaced the micro-batches' losses with)
   double grad_norm = 0.0;     // global gradient norm before clipping to grad_clip
 };
 
@@ -32,13 +32,17 @@ struct GradientOptions {
   // would with the whole batch.
   int64_t global_batch = 0;
   int64_t offset = 0;
-  LossHook loss_hook;
+  // Gradient accumulation: x0's rows in this many equal consecutive micro-batches, each forward and backward
+  // alone (activations of one micro-batch in memory at a time), their gradients summed with weight 1/K: the
+  // gradient of the whole batch's mean loss, to float rounding.
+  int64_t micro_batches = 1;
+  LossHook loss_hook;  // applied to each micro-batch's mean loss
   // Called after backward, before clipping: a data-parallel group averages the gradients here.
   std::function<void(const GradientStep&)> before_clip;
 };
 
 // Puts `net` in training mode, draws t and ε from `gen`, computes L_simple on x0 [B, ...], zeroes the
-// optimizer's gradients, back-propagates and clips the gradient norm to options.grad_clip.
+// optimizer's gradients, back-propagates and clips the gradient norm to options.grad_clip (0: no clipping).
 GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimizer, const Schedule& schedule,
                               const torch::Tensor& x0, at::Generator& gen, const GradientOptions& options);
 

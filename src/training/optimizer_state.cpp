@@ -21,14 +21,14 @@ typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, torch::Tensor>> adam_state_tensors(torch::optim::Adam& optimizer,
+std::vector<std::pair<std::string, torch::Tensor>> adam_state_tensors(torch::optim::AdamW& optimizer,
                                                                       const torch::nn::Module& model) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   auto& state = optimizer.state();
   for (const auto& item : model.named_parameters()) {
     auto it = state.find(state_key(state, item.value()));
     if (it == state.end()) continue;  // no step taken yet
-    auto& s = static_cast<torch::optim::AdamParamState&>(*it->second);
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
     out.emplace_back(item.key() + ".exp_avg", s.exp_avg().detach().to(torch::kCPU));
     out.emplace_back(item.key() + ".exp_avg_sq", s.exp_avg_sq().detach().to(torch::kCPU));
     out.emplace_back(item.key() + ".step", torch::tensor({static_cast<int64_t>(s.step())}, torch::kLong));
@@ -36,7 +36,7 @@ std::vector<std::pair<std::string, torch::Tensor>> adam_state_tensors(torch::opt
   return out;
 }
 
-void load_adam_state(torch::optim::Adam& optimizer, const torch::nn::Module& model,
+void load_adam_state(torch::optim::AdamW& optimizer, const torch::nn::Module& model,
                      const std::map<std::string, torch::Tensor>& tensors) {
   auto& state = optimizer.state();
   state.clear();
@@ -51,7 +51,7 @@ void load_adam_state(torch::optim::Adam& optimizer, const torch::nn::Module& mod
   };
   for (const auto& item : model.named_parameters()) {
     const auto& p = item.value();
-    auto s = std::make_unique<torch::optim::AdamParamState>();
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
     s->exp_avg(get(item.key() + ".exp_avg", p).to(p.options()).clone());
     s->exp_avg_sq(get(item.key() + ".exp_avg_sq", p).to(p.options()).clone());
     s->step(get(item.key() + ".step", torch::Tensor()).item<int64_t>());

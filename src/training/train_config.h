@@ -9,6 +9,8 @@
 
 #include "core/schedule.h"
 #include "models/model_config.h"
+#include "training/lr_schedule.h"
+#include "models/model_choice.h"
 
 namespace ddpm {
 
@@ -17,6 +19,7 @@ struct TrainConfig {
   bool random_flip = false;            // Ho et al. flip CIFAR-10 horizontally
   int64_t image_size = 0;              // folder: data only
   std::string preset;                  // model preset the config came from ("" = custom)
+  UNetShape unet_shape;                // settings replacing the preset's, as asked for (the result is `model`)
   std::string init;                    // weights file the run started from ("" = random initialisation)
   int64_t init_steps = 0;              // training steps behind those weights, their own --init chain included
   ModelConfig model;
@@ -24,10 +27,17 @@ struct TrainConfig {
   int64_t steps = 10000;               // total optimiser steps
   int64_t batch = 64;
   uint64_t seed = 0;
-  double lr = 2e-4;                    // Adam, as Ho et al.
-  int64_t warmup = 5000;               // linear lr warmup steps (Ho et al.: 5000)
+  int64_t accumulate = 1;              // micro-batches of `batch` examples per optimiser step
+  // The optimiser, its learning rate and the EMA: functions of the step and of these values alone, all fixed
+  // when the run starts (lr_decay_end included), so a run extended by --resume matches an uninterrupted one.
+  double lr = 2e-4;                    // AdamW's peak rate (Ho et al.: Adam, 2e-4)
+  int64_t warmup = 500;                // linear lr warm-up steps (Ho et al.: 5000 of 800k)
+  std::string lr_schedule = "constant";  // after the warm-up: constant | cosine | linear (training/lr_schedule.h)
+  int64_t lr_decay_end = 0;            // the step where the decay reaches zero (0: `steps` when the run starts)
+  double weight_decay = 0.0;           // AdamW's decoupled weight decay (Ho et al.: none)
   double ema_decay = 0.9999;           // Ho et al.
-  double grad_clip = 1.0;              // global gradient-norm clip
+  std::string ema_warmup = "ratio";    // ratio | power | none (training/ema.h)
+  double grad_clip = 1.0;              // global gradient-norm clip (Ho et al.: 1); 0: no clipping
   int64_t sample_every = 1000;         // EMA sample grid every K steps (0 = never)
   int64_t sample_steps = 100;          // respaced ancestral steps for those grids
   int64_t checkpoint_every = 1000;     // (0 = only at the end)
@@ -37,16 +47,17 @@ struct TrainConfig {
   std::string device = "cpu";
 };
 
-// Returns `config` if every field is finite and in range (lr and grad_clip > 0, ema_decay in [0, 1), counts
-// at least 1 or 0 where 0 means "never"); otherwise std::invalid_argument names the first field that is
-// not. The trainer checks new and resumed runs alike, before any work.
+// Returns `config` if every field is finite and in range (lr > 0; grad_clip and weight_decay >= 0;
+// ema_decay in [0, 1); counts at least 1, or 0 where 0 means "never"; a known learning-rate schedule and
+// EMA warm-up); otherwise std::invalid_argument names the first field that is not. The trainer checks new
+// and resumed runs alike, before any work.
 TrainConfig check_train_config(TrainConfig config);
 void to_json(nlohmann::json& j, const TrainConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 
-// Ho et al.'s warmup and EMA decay assume 800k steps. For short runs they are scaled so that warmup is at
-// most 5% of the run and the EMA's horizon 1/(1-decay) at most 10% of it; returns a note saying what
-// changed ("" if nothing). Only applied to values the user did not set.
-std::string scale_for_short_run(TrainConfig& config, bool warmup_given, bool ema_given);
+// The learning-rate schedule the config describes.
+LrSchedule lr_schedule_of(const TrainConfig& config);
+// Stores the schedule's β values in its config, so that a run and its model files no longer need the file.
+void record_betas(ScheduleConfig& config, const Schedule& schedule);
 
 }  // namespace ddpm

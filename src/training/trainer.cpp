@@ -50,13 +50,16 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
       group_(join_group(parallel, device_)),
       schedule_(make_schedule(config_.schedule)),
       data_(load_dataset(config_.data, DataOptions{"train", config_.image_size, 0})),
-      batches_(data_.size(), config_.batch, config_.seed, rank(), world_size()),
-      ema_(config_.ema_decay),
+      batches_(data_.size(), config_.batch * config_.accumulate, config_.seed, rank(), world_size()),
+      ema_(config_.ema_decay, config_.ema_warmup),
       gen_(make_generator(derive_seed(config_.seed, kStepNoiseStream), device_)) {
-  if (config_.batch < 1) throw std::invalid_argument("batch must be >= 1");
-  if (config_.batch > data_.size())
-    throw std::invalid_argument(fmt::format("batch {} is larger than the data set ({} examples)", config_.batch, data_.size()));
-  if (choose_model) config_.model = model_for_data(config_.preset, data_.sample_shape(), &config_.preset);
+  if (config_.batch * config_.accumulate > data_.size())
+    throw std::invalid_argument(fmt::format("batch {} x accumulate {} is larger than the data set ({} examples)",
+                                            config_.batch, config_.accumulate, data_.size()));
+  if (config_.batch % world_size() != 0)
+    throw std::invalid_argument(fmt::format("batch {} cannot be split evenly over {} ranks", config_.batch, world_size()));
+  if (config_.schedule.kind == "custom") record_betas(config_.schedule, schedule_);
+  if (choose_model) config_.model = model_for_data(config_.preset, data_.sample_shape(), config_.unet_shape, &config_.preset);
   if (sample_shape(config_.model) != data_.sample_shape())
     throw std::invalid_argument(fmt::format("the network takes samples of shape [{}], the data's are [{}]",
                                             fmt::join(sample_shape(config_.model), ", "),
@@ -72,7 +75,8 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
   net_->to(device_);
   ema_net_->to(device_);
   ema_net_->eval();
-  optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(config_.lr));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      net_->parameters(), torch::optim::AdamWOptions(config_.lr).weight_decay(config_.weight_decay));
 }
 
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::string& run_dir, bool choose_model,
@@ -84,6 +88,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   if (writer) claimed = claim_new_run_folder(run_dir);
   RemovedUnlessKept new_folder(claimed.created ? run_dir : "");  // a failed start leaves no folder it made
   TrainConfig effective = config;
+  if (effective.lr_decay_end == 0) effective.lr_decay_end = effective.steps;  // fixed now: see TrainConfig
   const auto init = apply_init(effective);
   if (init) choose_model = false;
   std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
@@ -134,9 +139,8 @@ void Trainer::check_ranks_agree() {
 }
 
 void Trainer::apply_lr() {
-  const double scale = config_.warmup > 0 ? std::min(1.0, static_cast<double>(step_ + 1) / config_.warmup) : 1.0;
-  for (auto& group : optimizer_->param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(config_.lr * scale);
+  const double lr = lr_at(lr_schedule_of(config_), step_);
+  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 }
 
 StepStats Trainer::train_step() {
@@ -149,8 +153,9 @@ StepStats Trainer::train_step() {
   auto x0 = batch.x.to(device_);
   GradientOptions options;
   options.grad_clip = config_.grad_clip;
-  options.global_batch = config_.batch;
+  options.global_batch = config_.batch * config_.accumulate;
   options.offset = rank() * x0.size(0);
+  options.micro_batches = config_.accumulate;
   if (loss_hook) options.loss_hook = [this](const torch::Tensor& loss) { return loss_hook(loss, step_ + 1); };
   torch::Tensor summary;
   options.before_clip = [&](const GradientStep& grad) {
@@ -164,9 +169,9 @@ StepStats Trainer::train_step() {
   loss_average_.add(stats.loss);
   stats.grad_norm = grad.grad_norm;
   stats.step = ++step_;
-  stats.batch = config_.batch;
-  apply_lr();
-  stats.lr = static_cast<torch::optim::AdamOptions&>(optimizer_->param_groups()[0].options()).lr();
+  stats.batch = config_.batch * config_.accumulate;
+  apply_lr();  // the rate of step step_ (1-based), the one about to be taken
+  stats.lr = static_cast<torch::optim::AdamWOptions&>(optimizer_->param_groups()[0].options()).lr();
   stats.ema_decay = ema_.current_decay();
 
   if (!std::isfinite(stats.loss) || !std::isfinite(stats.grad_norm)) {

@@ -1,12 +1,13 @@
 // Training by L_simple, Algorithm 1 of Ho et al. 2020: x_0 from the data, t ~ Uniform{1..T}, ε ~ N(0, I),
-// x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, a gradient step on ‖ε - ε_θ(x_t, t)‖². With Ho et al.'s Adam, warmup,
-// gradient clipping and EMA; checkpoints that resume bit-identically; non-finite steps skipped.
+// x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, a gradient step on ‖ε - ε_θ(x_t, t)‖². With Ho et al.'s Adam (as AdamW, for
+// an optional weight decay), warm-up, gradient clipping and EMA, learning-rate decay and gradient
+// accumulation; checkpoints that resume bit-identically; non-finite steps skipped.
 // Data-parallel over several processes (training/distributed.h): each rank trains on its slice of every
 // global batch, gradients are averaged before the step, and rank 0 alone keeps the EMA and writes the run.
 #pragma once
 
 #include <ATen/core/Generator.h>
-#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 
 #include <functional>
 #include <memory>
@@ -31,8 +32,9 @@ namespace ddpm {
 class Trainer {
  public:
   // A new run in `run_dir` (created; it must not already hold a run; a failed start removes the folder if
-  // it created it). The network comes from config.preset fitted to the data's shape (model_for_data);
-  // config.model is replaced.
+  // it created it). The network comes from config.preset fitted to the data's shape, with
+  // config.unet_shape's settings (model_for_data); config.model is replaced. A decay without
+  // config.lr_decay_end ends at config.steps.
   // With choose_model = false, config.model is used as given (it must fit the data).
   // With config.init set (a model file, run folder or shipped name), the network and the schedule are
   // the ones stored with those weights, and training starts from them instead of a random initialisation
@@ -41,7 +43,8 @@ class Trainer {
   // (a multiple of the world size). Only rank 0 checks and writes the run folder.
   static std::unique_ptr<Trainer> create(const TrainConfig& config, const std::string& run_dir, bool choose_model = true,
                                          const std::optional<DataParallel>& parallel = std::nullopt);
-  // Resumes the latest complete checkpoint of `run_dir`; `total_steps` replaces the configured total.
+  // Resumes the latest complete checkpoint of `run_dir`; `total_steps` replaces the configured total (where
+  // training stops: the learning-rate and EMA schedules keep the values recorded when the run started).
   // A missing run or one without a complete checkpoint is an error. With `parallel`, every rank reads the
   // same folder (a shared file system or a copy), and they must agree on the step; the world size may differ
   // from the run's earlier parts.
@@ -93,7 +96,7 @@ class Trainer {
   BatchOrder batches_;  // its state: the position after the last batch trained on
   std::unique_ptr<BatchPrefetcher> prefetcher_;
   NoiseNet net_, ema_net_;
-  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
   Ema ema_;
   at::Generator gen_;      // t, ε and flips
   int64_t step_ = 0;

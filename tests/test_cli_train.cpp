@@ -1,0 +1,127 @@
+// `ddpm train`, `info` and `schedule` as a user runs them: the README's folder command, the U-Net's shape
+// flags, a custom schedule from a file, and the training settings recorded in config.json.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cli_runner.h"
+#include "io/image_io.h"
+
+namespace {
+
+std::string fresh(const std::string& name) {
+  const std::string dir = testing::TempDir() + "/ddpm_cli_train_" + name;
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  return dir;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return nlohmann::json::parse(s.str());
+}
+
+bool one_error_line(const std::string& out) {
+  return out.rfind("error: ", 0) == 0 && std::count(out.begin(), out.end(), '\n') == 1;
+}
+
+}  // namespace
+
+// The README's "folder of your own images" command, on four small RGB pictures for one step: the
+// `fashion` preset builds at 32x32 RGB with its attention at 8x8, and `info` shows that network first.
+TEST(CliTrain, ReadmeFolderCommandWithFashionPresetAt32) {
+  const auto dir = fresh("folder");
+  std::filesystem::create_directories(dir + "/images");
+  for (int i = 0; i < 4; ++i)
+    ddpm::write_png(dir + "/images/" + std::to_string(i) + ".png",
+                    torch::randint(0, 256, {3, 40, 36}, torch::kLong).to(torch::kUInt8));
+  const std::string data = "--data folder:" + dir + "/images --image-size 32 --preset fashion";
+  auto info = run_cli("info " + data + " --json", true);
+  ASSERT_EQ(info.status, 0) << info.out;
+  const auto unet = nlohmann::json::parse(info.out)["config"]["unet"];
+  EXPECT_EQ(unet["in_channels"], 3);
+  EXPECT_EQ(unet["image_height"], 32);
+  EXPECT_EQ(unet["attention_resolutions"], nlohmann::json({8}));
+  auto train = run_cli("train " + data + " --flip --out " + dir + "/run --steps 1 --batch 2 --sample-every 0", true);
+  ASSERT_EQ(train.status, 0) << train.out;
+  EXPECT_EQ(read_json(dir + "/run/config.json")["model"]["unet"], unet);
+}
+
+TEST(CliTrain, UNetShapeFlags) {
+  auto r = run_cli("info --preset fashion --channels 64 --channel-mult 1,2 --res-blocks 1 --attention-res 14 "
+                   "--dropout 0 --json", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto u = nlohmann::json::parse(r.out)["config"]["unet"];
+  EXPECT_EQ(u["base_channels"], 64);
+  EXPECT_EQ(u["channel_mult"], nlohmann::json({1, 2}));
+  EXPECT_EQ(u["num_res_blocks"], 1);
+  EXPECT_EQ(u["attention_resolutions"], nlohmann::json({14}));
+  EXPECT_EQ(u["dropout"], 0.0);
+  EXPECT_EQ(run_cli("info").status, 2);                             // nothing to describe
+  EXPECT_EQ(run_cli("info --model fashion --channels 64").status, 2);  // a saved model's shape is its own
+  EXPECT_EQ(run_cli("info --preset fashion --channel-mult 0").status, 2);
+  r = run_cli("info --preset mlp-2d --channels 8", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  r = run_cli("info --preset fashion --attention-res 5", true);  // no level of that size
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+}
+
+// --betas-file means the custom schedule, whose T is the file's count; another -T is refused in one line.
+TEST(CliTrain, CustomScheduleFromAFile) {
+  const auto dir = fresh("betas");
+  const auto betas = dir + "/betas.txt";
+  std::ofstream(betas) << "0.01\n0.02\n0.03\n";
+  auto r = run_cli("schedule --betas-file " + betas + " --json");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["timesteps"], 3);
+  r = run_cli("schedule --betas-file " + betas + " -T 5", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_NE(r.out.find("'" + betas + "' holds 3 betas, but timesteps is 5"), std::string::npos) << r.out;
+  EXPECT_EQ(run_cli("schedule --schedule linear --betas-file " + betas).status, 2);
+
+  r = run_cli("train --data gmm:two-modes --betas-file " + betas + " --steps 2 --batch 16 --out " + dir + "/run", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto schedule = read_json(dir + "/run/config.json")["schedule"];
+  EXPECT_EQ(schedule["kind"], "custom");
+  EXPECT_EQ(schedule["timesteps"], 3);
+  EXPECT_EQ(schedule["betas"], nlohmann::json({0.01, 0.02, 0.03}));  // the run no longer needs the file
+  std::ofstream(betas) << "0.5\n";
+  EXPECT_EQ(run_cli("train --resume " + dir + "/run --steps 3").status, 0);
+  EXPECT_EQ(run_cli("train --data gmm:two-modes --schedule custom -T 4 --betas-file " + betas + " --out " + dir + "/bad").status, 1);
+}
+
+// Every training setting lands in config.json and the checkpoints, and --resume keeps them (the decay's
+// end included) while --steps moves only the stop.
+TEST(CliTrain, TrainingSettingsAreRecordedAndKept) {
+  const auto dir = fresh("settings");
+  const std::string run = dir + "/run";
+  auto r = run_cli("train --data gmm:two-modes --steps 4 --batch 16 --accumulate 2 --lr-schedule cosine "
+                   "--weight-decay 0.01 --grad-clip 0 --ema-warmup power --warmup 2 --out " + run, true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto c = read_json(run + "/config.json");
+  EXPECT_EQ(c["accumulate"], 2);
+  EXPECT_EQ(c["lr_schedule"], "cosine");
+  EXPECT_EQ(c["lr_decay_end"], 4);
+  EXPECT_EQ(c["weight_decay"], 0.01);
+  EXPECT_EQ(c["grad_clip"], 0.0);
+  EXPECT_EQ(c["ema_warmup"], "power");
+  ASSERT_EQ(run_cli("train --resume " + run + " --steps 6").status, 0);
+  const auto state = read_json(run + "/checkpoints/step-00000006/state.json");
+  EXPECT_EQ(state["config"]["lr_decay_end"], 4);
+  EXPECT_EQ(state["config"]["steps"], 6);
+  EXPECT_EQ(state["config"]["accumulate"], 2);
+  EXPECT_EQ(run_cli("train --data gmm:two-modes --lr-schedule step --out " + dir + "/bad").status, 2);
+  EXPECT_EQ(run_cli("train --data gmm:two-modes --ema-warmup linear --out " + dir + "/bad").status, 2);
+  EXPECT_EQ(run_cli("train --resume " + run + " --accumulate 4").status, 2);
+}
