@@ -49,7 +49,10 @@ SafetensorsContent module_file_content(const torch::nn::Module& module, const st
                                        const std::map<std::string, std::string>& extra_metadata,
                                        const std::string& writer) {
   SafetensorsContent content;
-  for (auto& [name, tensor] : state_dict_tensors(module)) content.tensors.emplace_back(name, tensor.to(torch::kFloat32));
+  // Weights as float32 (whatever precision they were trained in); integer buffers (BatchNorm's
+  // num_batches_tracked) keep their type, which the loader checks.
+  for (auto& [name, tensor] : state_dict_tensors(module))
+    content.tensors.emplace_back(name, tensor.is_floating_point() ? tensor.to(torch::kFloat32) : tensor);
   content.metadata = {{"format", "pt"}, {config_key, config_json}};
   for (const auto& [key, value] : extra_metadata)
     if (!content.metadata.emplace(key, value).second)

@@ -18,6 +18,15 @@ ClaimedRunFolder claim_new_run_folder(const std::string& run_dir) {
   if (latest_checkpoint(run_dir))
     throw std::invalid_argument(
         fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
+  // Checkpoint folders without their COMPLETE marker: a run that got past its creation and was damaged
+  // since. Only an explicit start-over (discard_unresumable_run) clears it. A creation killed before its
+  // step-0 checkpoint leaves at most config.json and a hidden ".partial" folder, and is simply reused.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(checkpoints_dir(run_dir), ec))
+    if (entry.path().filename().string().rfind('.', 0) != 0)
+      throw std::invalid_argument(fmt::format("'{}' holds a run with no complete checkpoint ({}); start it over with "
+                                              "--out {} --force",
+                                              run_dir, entry.path().filename().string(), run_dir));
   new_folder.keep();
   return claimed;
 }

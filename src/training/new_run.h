@@ -20,9 +20,9 @@ struct ClaimedRunFolder {
 };
 
 // Creates the folder if missing, takes its lock (training/run_lock.h) before looking inside, and refuses a
-// folder that already holds a run (a complete checkpoint). A folder whose creation was killed before its
-// step-0 checkpoint was complete holds nothing to keep (at most config.json), so it is reused rather than
-// left unusable.
+// folder that already holds a run (a complete checkpoint, or checkpoint folders damaged since: those need
+// discard_unresumable_run). A folder whose creation was killed before its step-0 checkpoint was complete
+// holds nothing to keep (at most config.json), so it is reused rather than left unusable.
 ClaimedRunFolder claim_new_run_folder(const std::string& run_dir);
 
 // Removes `path` with everything in it when destroyed, unless keep() was called; an empty path (a folder
