@@ -38,6 +38,7 @@ TEST(CliChecks, AnUnknownSubcommandIsNamed) {
   const auto r = run_cli("smaple --n 4", true);
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.out.rfind("error: unknown subcommand 'smaple' (one of: schedule, info, train, sample", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(", classifier, "), std::string::npos) << r.out;  // the command, not its own subcommand
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }
 

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     const auto extras = app.remaining();
     if (app.get_subcommands().empty() && !extras.empty() && extras.front().rfind('-', 0) != 0) {
       std::vector<std::string> names;
-      for (const auto& command : commands) names.push_back(command.app->get_name());
+      for (const auto* command : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(command->get_name());
       std::fprintf(stderr, "error: unknown subcommand '%s' (one of: %s)\n", extras.front().c_str(),
                    fmt::format("{}", fmt::join(names, ", ")).c_str());
       return 2;
