@@ -184,7 +184,8 @@ TEST(Distributed, HungRankStopsTheOtherWithinTheTimeout) {
   const auto waited = Clock::now() - stopped;
   EXPECT_GT(waited, 1500ms);
   EXPECT_LT(waited, 8s);
-  EXPECT_NE(r0.output().find("within the 2 s --dist-timeout"), std::string::npos) << r0.output();
+  EXPECT_NE(r0.output().find("within the group's 2 s timeout"), std::string::npos) << r0.output();
+  EXPECT_NE(r0.output().find("start every rank again with --resume " + run), std::string::npos) << r0.output();
   EXPECT_TRUE(ddpm::latest_checkpoint(run));
 }
 

@@ -10,6 +10,7 @@
 #include "data/folder_reader.h"
 #include "data_test_files.h"
 #include "io/image_io.h"
+#include "io/remedy.h"
 
 using namespace ddpm;
 using namespace ddpm_test;
@@ -46,7 +47,13 @@ TEST(Folder, MixedSizesNeedImageSize) {
   const auto dir = scratch_dir("f");
   write_png(dir + "/a.png", torch::full({1, 8, 8}, 50, torch::kUInt8));
   write_png(dir + "/b.png", torch::full({1, 6, 10}, 90, torch::kUInt8));
-  EXPECT_NE(error_of(dir).find("pass --image-size"), std::string::npos);
+  try {
+    read_image_folder(dir, {});
+    ADD_FAILURE() << "images of two sizes were read without an image size";
+  } catch (const ActionableError& e) {
+    EXPECT_EQ(e.remedy(), Remedy::choose_image_size);
+    EXPECT_NE(e.problem().find("different sizes"), std::string::npos) << e.problem();
+  }
   FolderOptions o;
   o.image_size = 4;
   const auto r = read_image_folder(dir, o);

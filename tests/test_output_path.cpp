@@ -56,8 +56,8 @@ TEST(OutputPath, ReplacesAnExistingFileOnlyWhenAllowed) {
     check_output_files({{out, {".png"}}}, {});
     ADD_FAILURE() << "an existing file was going to be replaced";
   } catch (const OutputExists& e) {
-    EXPECT_EQ(std::string(e.what()), "'" + out + "' already exists");
-    EXPECT_FALSE(e.folder());
+    EXPECT_EQ(e.problem(), "'" + out + "' already exists");
+    EXPECT_EQ(e.remedy(), Remedy::replace_output);
   }
   EXPECT_NO_THROW(check_output_files({{out, {".png"}}}, {{}, true}));
 }

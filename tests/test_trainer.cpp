@@ -402,12 +402,12 @@ TEST(Trainer, ResumeErrors) {
   EXPECT_THROW(Trainer::resume(fresh_dir("missing"), std::nullopt), std::invalid_argument);
   const auto dir = fresh_dir("incomplete");
   fs::create_directories(fs::path(dir) / "checkpoints" / "step-00000010");  // no COMPLETE marker
-  EXPECT_THROW(Trainer::resume(dir, std::nullopt), std::invalid_argument);
+  EXPECT_THROW(Trainer::resume(dir, std::nullopt), ActionableError);
   // An existing run is never silently overwritten by a new one.
   const auto csv = write_points("exists");
   const auto run = fresh_dir("exists");
   Trainer::create(points_config(csv, 5), run);
-  EXPECT_THROW(Trainer::create(points_config(csv, 5), run), std::invalid_argument);
+  EXPECT_THROW(Trainer::create(points_config(csv, 5), run), ActionableError);
 }
 
 // --init: a new run starts from a trained model's weights (network and EMA alike), takes its network
@@ -522,7 +522,7 @@ TEST(Checkpoint, CreationKilledBeforeFirstCheckpointIsRestartable) {
   const auto partial = fs::path(checkpoints_dir(dir)) / ".step-00000000.partial";
   fs::create_directories(partial);
   std::ofstream(partial / "model.safetensors") << "cut";
-  EXPECT_THROW(Trainer::resume(dir, std::nullopt), std::invalid_argument);
+  EXPECT_THROW(Trainer::resume(dir, std::nullopt), ActionableError);
   auto trainer = Trainer::create(points_config(write_points("killed_create"), 5), dir);
   EXPECT_FALSE(fs::exists(partial));
   EXPECT_TRUE(fs::exists(fs::path(dir) / "config.json"));
@@ -587,14 +587,15 @@ TEST(RunFolder, UnresumableRunStartsOverOnRequest) {
   try {
     Trainer::resume(dir, std::nullopt);
     ADD_FAILURE() << "resumed a run without a complete checkpoint";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("start it over with --out " + dir + " --force"), std::string::npos) << e.what();
+  } catch (const ActionableError& e) {
+    EXPECT_EQ(e.remedy(), Remedy::start_run_over);
+    EXPECT_EQ(e.subject(), dir);
   }
-  EXPECT_THROW(Trainer::create(points_config(csv, 5), dir), std::invalid_argument);
+  EXPECT_THROW(Trainer::create(points_config(csv, 5), dir), ActionableError);
   discard_unresumable_run(dir);
   Trainer::create(points_config(csv, 5), dir);
   EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
-  EXPECT_THROW(discard_unresumable_run(dir), std::invalid_argument);
+  EXPECT_THROW(discard_unresumable_run(dir), ActionableError);
   EXPECT_EQ(complete_checkpoints(dir).size(), 1u);
 }
 
@@ -616,6 +617,8 @@ TEST(Trainer, SignalStopsAfterTheStepWithACheckpoint) {
       ADD_FAILURE() << "training went on after SIGINT";
     } catch (const Interrupted& e) {
       EXPECT_EQ(e.exit_status(), 128 + SIGINT);
+      EXPECT_EQ(e.remedy(), Remedy::resume_run);
+      EXPECT_EQ(e.subject(), dir);
     }
     EXPECT_EQ(trainer->step(), 5);
   }

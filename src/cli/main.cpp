@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "cli/remedy_flags.h"
 #include "io/output_path.h"
 #include "runtime/cpu_runtime.h"
 #include "training/stop_signal.h"
@@ -61,11 +62,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   } catch (const ddpm::Interrupted& e) {  // training stopped by SIGINT or SIGTERM, its checkpoint written
-    std::fprintf(stderr, "stopped: %s\n", e.what());
+    std::fprintf(stderr, "stopped: %s; %s\n", e.problem().c_str(), remedy_in_flags(e.remedy(), e.subject()).c_str());
     return e.exit_status();
-  } catch (const ddpm::OutputExists& e) {  // the library's rule for outputs; --force is the tool's way to lift it
-    std::fprintf(stderr, "error: %s; pass --force to %s\n", e.what(),
-                 e.folder() ? "write into it (files of the same names are replaced)" : "replace it");
+  } catch (const ddpm::ActionableError& e) {  // the library's remedy, said in the tool's flags
+    std::fprintf(stderr, "error: %s; %s\n", e.problem().c_str(), remedy_in_flags(e.remedy(), e.subject()).c_str());
     return 1;
   } catch (const c10::Error& e) {  // LibTorch's own: its message on one line, without the C++ backtrace
     std::string message = e.what_without_backtrace();

@@ -121,7 +121,7 @@ const DataSource kSources[] = {
     {"idx", true, load_idx, "idx:IMAGES[.gz][,LABELS[.gz]]: any IDX image file, optional labels"},
     {"mnist", true, load_mnist, "mnist:DIR: a folder with the four standard MNIST-format files"},
     {"cifar10", true, load_cifar10, "cifar10:DIR: CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)"},
-    {"folder", true, load_folder, "folder:DIR: PNG/JPEG images under DIR (use --image-size if sizes differ)"},
+    {"folder", true, load_folder, "folder:DIR: PNG/JPEG images under DIR, of one size or resized to one"},
     {"points", true, load_points, "points:FILE.csv: one point per row, optional header line"},
     {"gmm", true, load_gmm, "gmm:NAME|FILE.json: 50,000 points of a Gaussian mixture (two-modes, ring8, grid25)"},
 };
@@ -161,7 +161,7 @@ Dataset load_dataset(const std::string& spec, const DataOptions& options) {
   }
   std::vector<std::string> known;
   for (const auto& source : kSources) known.emplace_back(source.kind);
-  throw std::invalid_argument(fmt::format("unknown data source '{}' in '{}' (known: {}; see --help)", kind, spec,
+  throw std::invalid_argument(fmt::format("unknown data source '{}' in '{}' (known: {})", kind, spec,
                                           fmt::join(known, ", ")));
 }
 

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "io/remedy.h"
+
 namespace ddpm {
 namespace {
 
@@ -115,17 +117,18 @@ FolderImages read_image_folder(const std::string& dir, const FolderOptions& opti
     const auto& first = infos[ok[0]];
     for (int64_t i : ok)
       if (infos[i].width != first.width || infos[i].height != first.height)
-        throw std::runtime_error(fmt::format(
-            "{}: images have different sizes ({} is {}x{}, {} is {}x{}); pass --image-size to resize and "
-            "center-crop them", dir, files[ok[0]], first.width, first.height, files[i], infos[i].width,
-            infos[i].height));
+        throw ActionableError(fmt::format("{}: images have different sizes ({} is {}x{}, {} is {}x{})", dir,
+                                          files[ok[0]], first.width, first.height, files[i], infos[i].width,
+                                          infos[i].height),
+                              Remedy::choose_image_size);
     out_h = first.height;
     out_w = first.width;
   }
   const int64_t m = static_cast<int64_t>(ok.size());
   if (m * channels * out_h * out_w > kMaxFolderBytes)
-    throw std::runtime_error(fmt::format("{}: {} images of {}x{}x{} exceed {} GiB in memory; pass a smaller "
-                                         "--image-size", dir, m, channels, out_h, out_w, kMaxFolderBytes >> 30));
+    throw ActionableError(fmt::format("{}: {} images of {}x{}x{} exceed {} GiB in memory", dir, m, channels, out_h,
+                                      out_w, kMaxFolderBytes >> 30),
+                          Remedy::smaller_image_size);
 
   auto images = torch::empty({m, channels, out_h, out_w}, torch::kUInt8);
   parallel_for_each(m, workers, [&](int64_t k) {

@@ -80,7 +80,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
 
   const std::string steps = model.lineage_steps == model.step
                                 ? fmt::format("{} training steps", model.step)
-                                : fmt::format("{} training steps, {} of them before the run that wrote it (--init)",
+                                : fmt::format("{} training steps, {} of them in the run whose weights it started from",
                                               model.lineage_steps, model.lineage_steps - model.step);
   summary += fmt::format("Model: `{}` ({} after {}; {} schedule, T = {}).\n\n", model.path, model.config.arch, steps,
                          model.schedule_config.kind, model.schedule.T);

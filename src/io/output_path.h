@@ -9,16 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "io/remedy.h"
+
 namespace ddpm {
 
-// An output that exists where replacing was not allowed (the command-line tool names its --force flag).
-class OutputExists : public std::runtime_error {
+// An output that exists where replacing was not allowed: its remedy is Remedy::replace_output, or
+// Remedy::write_into_folder for a non-empty output folder.
+class OutputExists : public ActionableError {
  public:
-  OutputExists(const std::string& message, bool folder) : std::runtime_error(message), folder_(folder) {}
-  bool folder() const { return folder_; }  // a non-empty output folder rather than an existing file
-
- private:
-  bool folder_;
+  OutputExists(const std::string& problem, bool folder)
+      : ActionableError(problem, folder ? Remedy::write_into_folder : Remedy::replace_output) {}
 };
 
 struct OutputRules {

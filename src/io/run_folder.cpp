@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "io/atomic_file.h"
+#include "io/remedy.h"
 
 namespace fs = std::filesystem;
 
@@ -91,10 +92,10 @@ void check_run_config(const std::string& run_dir, const std::string& digest) {
                                          path.string()));
   const auto found = config_digest(read_text(path));
   if (found != digest)
-    throw std::runtime_error(fmt::format(
-        "'{}' was changed after the run started (digest {}, the checkpoints' is {}): a run cannot change its "
-        "configuration on resume; restore the file, or start a new run from this one's weights (--init)",
-        path.string(), found, digest));
+    throw ActionableError(fmt::format("'{}' was changed after the run started (digest {}, the checkpoints' is {}): a "
+                                      "run cannot change its configuration on resume",
+                                      path.string(), found, digest),
+                          Remedy::restore_config_or_branch);
 }
 
 std::string run_config_path(const std::string& run_dir) { return (fs::path(run_dir) / "config.json").string(); }

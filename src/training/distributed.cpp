@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/remedy.h"
 #include "training/rendezvous_checks.h"
 
 namespace ddpm {
@@ -88,15 +89,15 @@ void all_reduce(CollectiveGroup& group, torch::Tensor& tensor, c10d::ReduceOp op
   }
   if (error)
     throw std::runtime_error(fmt::format(
-        "rank {} of {}: {} failed: another rank exited, crashed or did not answer within the {} s "
-        "--dist-timeout ({})",
+        "rank {} of {}: {} failed: another rank exited, crashed or did not answer within the group's {} s "
+        "timeout ({})",
         env.rank, env.world_size, what, timeout.count() / 1000.0, rethrown_message(error)));
 }
 
 // The rendezvous failed: at the store (rank 0 unreachable) or while the ranks connect to each other.
 std::string not_met(const DistributedEnv& env, const std::string& where, std::chrono::milliseconds timeout,
                     const std::exception& e) {
-  return fmt::format("rank {} of {}: the ranks did not all meet at {} within the {} s --dist-timeout ({})", env.rank,
+  return fmt::format("rank {} of {}: the ranks did not all meet at {} within the group's {} s timeout ({})", env.rank,
                      env.world_size, where, timeout.count() / 1000.0, first_line(e));
 }
 
@@ -143,7 +144,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
     // torchrun's store outlives restarts: each attempt gets its own keys, as torch.distributed does.
     c.store = c10::make_intrusive<c10d::PrefixStore>(fmt::format("/ddpm/attempt_{}", env.restart_count), tcp);
   } catch (const std::exception& e) {
-    throw std::runtime_error(not_met(env, where, timeout, e));
+    throw ActionableError(not_met(env, where, timeout, e), Remedy::raise_group_timeout);
   }
   try {
     if (device.is_cuda()) {
@@ -152,7 +153,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
       options->timeout = timeout;
       c.group = c10::make_intrusive<c10d::ProcessGroupNCCL>(c.store, env.rank, env.world_size, options);
 #else
-      throw std::runtime_error("this LibTorch build has no NCCL process group; train on --device cpu (Gloo)");
+      throw ActionableError("this LibTorch build has no NCCL process group", Remedy::train_on_cpu);
 #endif
     } else {
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -167,7 +168,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
       c.group = c10::make_intrusive<c10d::ProcessGroupGloo>(c.store, env.rank, env.world_size, options);
     }
   } catch (const std::exception& e) {
-    throw std::runtime_error(not_met(env, where, timeout, e));
+    throw ActionableError(not_met(env, where, timeout, e), Remedy::raise_group_timeout);
   }
   return group;
 }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "io/atomic_file.h"
+#include "io/remedy.h"
 #include "io/run_folder.h"
 
 namespace fs = std::filesystem;
@@ -16,17 +17,16 @@ ClaimedRunFolder claim_new_run_folder(const std::string& run_dir) {
   claimed.lock = std::make_unique<RunLock>(run_dir);  // before looking inside: it may be another's live run
   RemovedUnlessKept new_folder(claimed.created ? run_dir : "");
   if (latest_checkpoint(run_dir))
-    throw std::invalid_argument(
-        fmt::format("'{}' already holds a run; continue it with --resume {} or choose another --out", run_dir, run_dir));
+    throw ActionableError(fmt::format("'{}' already holds a run", run_dir), Remedy::resume_or_use_another_folder, run_dir);
   // Checkpoint folders without their COMPLETE marker: a run that got past its creation and was damaged
   // since. Only an explicit start-over (discard_unresumable_run) clears it. A creation killed before its
   // step-0 checkpoint leaves at most config.json and a hidden ".partial" folder, and is simply reused.
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(checkpoints_dir(run_dir), ec))
     if (entry.path().filename().string().rfind('.', 0) != 0)
-      throw std::invalid_argument(fmt::format("'{}' holds a run with no complete checkpoint ({}); start it over with "
-                                              "--out {} --force",
-                                              run_dir, entry.path().filename().string(), run_dir));
+      throw ActionableError(fmt::format("'{}' holds a run with no complete checkpoint ({})", run_dir,
+                                        entry.path().filename().string()),
+                            Remedy::start_run_over, run_dir);
   new_folder.keep();
   return claimed;
 }
@@ -41,9 +41,9 @@ void discard_unresumable_run(const std::string& run_dir) {
   if (!fs::is_directory(run_dir, ec)) return;
   const RunLock lock(run_dir);
   if (const auto latest = latest_checkpoint(run_dir))
-    throw std::invalid_argument(fmt::format("'{}' holds a complete checkpoint ({}): it is resumable and never started "
-                                            "over; continue it with --resume {} or choose another --out",
-                                            run_dir, fs::path(*latest).filename().string(), run_dir));
+    throw ActionableError(fmt::format("'{}' holds a complete checkpoint ({}): it is resumable and never started over",
+                                      run_dir, fs::path(*latest).filename().string()),
+                          Remedy::resume_or_use_another_folder, run_dir);
   const auto samples = fs::path(sample_grid_path(run_dir, 0)).parent_path().string();
   for (const auto& path : {checkpoints_dir(run_dir), samples, run_config_path(run_dir), metrics_path(run_dir)}) {
     fs::remove_all(path, ec);

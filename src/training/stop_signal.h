@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "io/remedy.h"
+
 namespace ddpm {
 
 // Installs the handlers while it lives and restores the previous ones after.
@@ -25,9 +27,10 @@ class StopSignals {
 };
 
 // Training stopped by a signal, after its checkpoint was written.
-class Interrupted : public std::runtime_error {
+class Interrupted : public ActionableError {
  public:
-  Interrupted(const std::string& message, int signal) : std::runtime_error(message), signal_(signal) {}
+  Interrupted(const std::string& problem, const std::string& run_dir, int signal)
+      : ActionableError(problem, Remedy::resume_run, run_dir), signal_(signal) {}
   int signal() const { return signal_; }
   int exit_status() const { return 128 + signal_; }  // the shell's convention for a process ended by a signal
 

@@ -8,6 +8,7 @@
 
 #include "core/random.h"
 #include "data/data_spec.h"
+#include "io/remedy.h"
 #include "io/run_folder.h"
 #include "models/memory_budget.h"
 #include "models/model_choice.h"
@@ -116,8 +117,8 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   if (!parallel || parallel->env.rank == 0) lock = std::make_unique<RunLock>(run_dir);
   auto latest = latest_checkpoint(run_dir);
   if (!latest)
-    throw std::invalid_argument(fmt::format(
-        "'{}' has no complete checkpoint to resume from; start it over with --out {} --force", run_dir, run_dir));
+    throw ActionableError(fmt::format("'{}' has no complete checkpoint to resume from", run_dir), Remedy::start_run_over,
+                          run_dir);
   const auto data = read_checkpoint(*latest);  // read once: the configuration and the state to restore
   TrainConfig config;
   try {
@@ -179,10 +180,10 @@ StepStats Trainer::train_step() {
     stats.skipped = true;
     ++skipped_total_;
     if (++bad_in_row_ >= config_.max_bad_steps)
-      throw std::runtime_error(fmt::format(
-          "training stopped at step {}: {} non-finite losses or gradients in a row (loss {}, gradient norm {}); "
-          "the last checkpoint is kept — lower --lr or check the data",
-          step_, bad_in_row_, stats.loss, stats.grad_norm));
+      throw ActionableError(fmt::format("training stopped at step {}: {} non-finite losses or gradients in a row "
+                                        "(loss {}, gradient norm {}); the last checkpoint is kept",
+                                        step_, bad_in_row_, stats.loss, stats.grad_norm),
+                            Remedy::lower_learning_rate);
     return stats;
   }
   bad_in_row_ = 0;
@@ -201,8 +202,8 @@ void Trainer::average_gradients(torch::Tensor& summary) {
   try {
     average_across_ranks(*group_, *net_, summary, fmt::format("averaging the gradients of step {}", step_ + 1));
   } catch (const std::runtime_error& e) {
-    throw std::runtime_error(fmt::format("{}; the last checkpoint in {} is kept: start every rank again with --resume {}",
-                                         e.what(), run_dir_, run_dir_));
+    throw ActionableError(fmt::format("{}; the last checkpoint in '{}' is kept", e.what(), run_dir_),
+                          Remedy::resume_every_rank, run_dir_);
   }
 }
 
@@ -224,9 +225,9 @@ void Trainer::run(bool live_progress) {
   // In a group, a rank may stop for a signal another rank received; it then reports SIGTERM's status.
   const auto interrupted = [this](const std::string& what) {
     const int received = StopSignals::received();
-    return Interrupted(fmt::format("{} at step {}: {}; continue with --resume {}",
-                                   received ? signal_name(received) : "a stop signal on another rank", step_, what, run_dir_),
-                       received ? received : SIGTERM);
+    return Interrupted(fmt::format("{} at step {}: {}", received ? signal_name(received) : "a stop signal on another rank",
+                                   step_, what),
+                       run_dir_, received ? received : SIGTERM);
   };
   if (!writes_run()) {  // the others only take the steps; rank 0 reports and writes
     while (step_ < config_.steps)
@@ -271,11 +272,11 @@ void Trainer::run(bool live_progress) {
   // --init weights): not a trained model. One skipped last step is what a single bad example does.
   if (bad_in_row_ >= 2 || bad_in_row_ > step_ - first_step) {
     progress.finish();
-    throw std::runtime_error(fmt::format(
-        "training ended at step {} on {} skipped steps in a row ({} skipped in all): the weights give non-finite "
-        "losses; the checkpoint is kept, but it is not a trained model — lower --lr, or check the data or the "
-        "--init weights",
-        step_, bad_in_row_, skipped_total_));
+    throw ActionableError(fmt::format("training ended at step {} on {} skipped steps in a row ({} skipped in all): the "
+                                      "weights give non-finite losses; the checkpoint is kept, but it is not a "
+                                      "trained model",
+                                      step_, bad_in_row_, skipped_total_),
+                          Remedy::lower_learning_rate);
   }
   if (config_.sample_every > 0 && step_ % config_.sample_every != 0) {
     const auto grid = save_sample_grid();
