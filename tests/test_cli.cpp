@@ -163,40 +163,48 @@ TEST(Cli, InfoTakesShippedModelByName) {
   EXPECT_EQ(run_cli("info --model no-such-model").status, 1);
 }
 
-// `ddpm bench --quick --json` runs the whole benchmark (a smoke run, not a measurement): every figure is
-// present, finite and positive, throughputs are derived from the counted FLOPs, a network evaluation is one
-// sample (a batched call at batch B is B of them), and a quick run's peak is too brief to give an MFU (null,
-// where a quick peak once gave MFU 2.95); cuda on a build or machine without it is one clear error.
+// `ddpm bench --quick --json` runs the whole benchmark (a smoke run, not a measurement) in fp32 and bf16:
+// every figure is present, finite and positive, throughputs are derived from the counted FLOPs, a network
+// evaluation is one sample (a batched call at batch B is B of them), and a quick run's peak is too brief to
+// give an MFU (null, where a quick peak once gave MFU 2.95); cuda on a build or machine without it is one
+// clear error.
 TEST(Cli, BenchQuickJson) {
   auto r = run_cli("--threads 1 bench --quick --json");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["device"], "cpu");
   EXPECT_EQ(j["threads"], 1);
+  EXPECT_EQ(j["preset"], "fashion");
   EXPECT_FALSE(j["torch_version"].get<std::string>().empty());
   const auto positive = [](const nlohmann::json& v) { return v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0; };
-  EXPECT_TRUE(positive(j["peak_gflops"])) << j["peak_gflops"];
   EXPECT_TRUE(positive(j["peak_memory_mb"])) << j["peak_memory_mb"];
-  const auto& train = j["train"];
-  EXPECT_EQ(train["preset"], "fashion");
-  EXPECT_EQ(train["batch"], 64);
-  for (const char* key : {"images_per_s", "gflops"}) EXPECT_TRUE(positive(train[key])) << key << " " << train[key];
-  EXPECT_TRUE(train["mfu"].is_null()) << train["mfu"];
   const double flops = j["forward_flops_per_sample"].get<double>();
-  EXPECT_NEAR(train["gflops"].get<double>(), 3 * flops * 1e-9 * train["images_per_s"].get<double>(), 1e-9);
-  ASSERT_EQ(j["sample"].size(), 3u);
-  const std::array<int64_t, 3> batches = {1, 16, 256};
-  for (size_t i = 0; i < batches.size(); ++i) {
-    const auto& s = j["sample"][i];
-    EXPECT_EQ(s["batch"], batches[i]);
-    for (const char* key : {"calls_per_s", "evaluations_per_s", "gflops"}) EXPECT_TRUE(positive(s[key])) << key << " " << s[key];
-    EXPECT_TRUE(s["mfu"].is_null()) << s["mfu"];
-    EXPECT_DOUBLE_EQ(s["evaluations_per_s"].get<double>(), batches[i] * s["calls_per_s"].get<double>());
-    EXPECT_NEAR(s["gflops"].get<double>(), flops * 1e-9 * s["evaluations_per_s"].get<double>(), 1e-9);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  EXPECT_EQ(j["runs"][0]["precision"], "fp32");
+  EXPECT_EQ(j["runs"][1]["precision"], "bf16");
+  for (const auto& run : j["runs"]) {
+    EXPECT_TRUE(positive(run["peak_gflops"])) << run["peak_gflops"];
+    const auto& train = run["train"];
+    EXPECT_EQ(train["batch"], 64);
+    for (const char* key : {"images_per_s", "gflops"}) EXPECT_TRUE(positive(train[key])) << key << " " << train[key];
+    EXPECT_TRUE(train["mfu"].is_null()) << train["mfu"];
+    EXPECT_NEAR(train["gflops"].get<double>(), 3 * flops * 1e-9 * train["images_per_s"].get<double>(), 1e-9);
+    ASSERT_EQ(run["sample"].size(), 3u);
+    const std::array<int64_t, 3> batches = {1, 16, 256};
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const auto& s = run["sample"][i];
+      EXPECT_EQ(s["batch"], batches[i]);
+      for (const char* key : {"calls_per_s", "evaluations_per_s", "gflops"}) EXPECT_TRUE(positive(s[key])) << key << " " << s[key];
+      EXPECT_TRUE(s["mfu"].is_null()) << s["mfu"];
+      EXPECT_DOUBLE_EQ(s["evaluations_per_s"].get<double>(), batches[i] * s["calls_per_s"].get<double>());
+      EXPECT_NEAR(s["gflops"].get<double>(), flops * 1e-9 * s["evaluations_per_s"].get<double>(), 1e-9);
+    }
   }
-  auto text = run_cli("--threads 1 bench --quick");
+  auto text = run_cli("--threads 1 bench --quick --precision fp32");
   ASSERT_EQ(text.status, 0) << text.out;
   EXPECT_NE(text.out.find("MFU -"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("bf16"), std::string::npos) << text.out;
+  EXPECT_EQ(run_cli("bench --quick --precision fp16").status, 2);
 }
 
 TEST(Cli, MissingCudaIsOneLineError) {

@@ -1,6 +1,8 @@
 // `ddpm bench`: the whole benchmark in one run, in the paper's units and as a fraction of the measured
-// hardware peak (MFU = achieved GFLOP/s / matrix-product peak GFLOP/s). FLOPs come from the architecture
-// (forward_flops_per_sample); a training step counts 3× the forward (forward, and backward's two products).
+// hardware peak (MFU = achieved GFLOP/s / matrix-product peak GFLOP/s of the same precision). FLOPs come
+// from the architecture (forward_flops_per_sample); a training step counts 3× the forward (forward, and
+// backward's two products). Each precision asked for is measured in turn, in the same run, so that their
+// figures compare.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -11,6 +13,7 @@
 
 #include "benchmark/matmul_peak.h"
 #include "benchmark/op_profile.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
@@ -21,10 +24,10 @@ struct BenchOptions {
   std::vector<int64_t> sample_batches = {1, 16, 256};
   bool quick = false;          // fewer repeats and a small peak: a smoke test, not a measurement (so no MFU)
   bool profile = false;        // also the operators of one training step and of sampling at each batch
+  std::vector<Precision> precisions = {Precision::fp32, Precision::bf16};
 };
 
 struct TrainFigures {
-  std::string preset;
   int64_t batch = 0;
   double images_per_s = 0, steps_per_s = 0, gflops = 0;
   double mfu = 0;  // NaN from a quick run: its small peak is below the real one, so the ratio can pass 1
@@ -40,14 +43,20 @@ struct SampleFigures {
   std::vector<OpTime> profile;   // per batched call
 };
 
-struct BenchReport {
-  std::string device, torch_version;
-  int threads = 0;
-  int64_t parameters = 0, forward_flops_per_sample = 0;
+// The figures of one precision: its own peak, and training and sampling against it.
+struct PrecisionFigures {
+  Precision precision = Precision::fp32;
   MatmulPeak peak;
   double peak_gflops = 0;  // peak.gflops()
   TrainFigures train;
   std::vector<SampleFigures> sample;
+};
+
+struct BenchReport {
+  std::string device, torch_version, preset;
+  int threads = 0;
+  int64_t parameters = 0, forward_flops_per_sample = 0;
+  std::vector<PrecisionFigures> runs;  // one per precision, in the order asked for
   double peak_memory_mb = 0;
   double seconds = 0;  // wall time of the whole benchmark
 };

@@ -20,7 +20,7 @@ double rate(const std::function<torch::Tensor()>& product, int64_t n, const c10:
 
 }  // namespace
 
-MatmulPeak matmul_peak(const c10::Device& device, const std::vector<int64_t>& sizes, int repeats) {
+MatmulPeak matmul_peak(const c10::Device& device, const std::vector<int64_t>& sizes, int repeats, c10::ScalarType dtype) {
   torch::NoGradGuard no_grad;
   // The BLAS at the same thread count as LibTorch (configure_cpu_runtime gives OpenBLAS one thread
   // otherwise, see cpu_runtime.h), so that its peak is not understated.
@@ -28,7 +28,7 @@ MatmulPeak matmul_peak(const c10::Device& device, const std::vector<int64_t>& si
   if (blas > 0) set_blas_threads(torch::get_num_threads());
   MatmulPeak peak;
   for (const int64_t n : sizes) {
-    const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    const auto options = torch::TensorOptions().dtype(dtype).device(device);
     auto a = torch::rand({n, n}, options), b = torch::rand({n, n}, options), c = torch::empty({n, n}, options);
     peak.mm_gflops = std::max(peak.mm_gflops, rate([&] { return torch::mm_out(c, a, b); }, n, device, repeats, "mm"));
     auto x = torch::rand({1, n, n, 1}, options), w = torch::rand({n, n, 1, 1}, options);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -20,8 +21,9 @@ struct MatmulPeak {
   double gflops() const { return std::max(mm_gflops, conv1x1_gflops); }
 };
 
-// Best GFLOP/s (2n³ FLOPs per product) over the sizes and `repeats` timed repeats each. Throws if a product
-// is not finite.
-MatmulPeak matmul_peak(const c10::Device& device, const std::vector<int64_t>& sizes, int repeats);
+// Best GFLOP/s (2n³ FLOPs per product) over the sizes and `repeats` timed repeats each, with operands of
+// `dtype` (float32 or bfloat16). Throws if a product is not finite.
+MatmulPeak matmul_peak(const c10::Device& device, const std::vector<int64_t>& sizes, int repeats,
+                       c10::ScalarType dtype = c10::kFloat);
 
 }  // namespace ddpm

@@ -10,12 +10,13 @@
 
 namespace ddpm {
 
-double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
-                                 int64_t calls_per_repeat, std::vector<OpTime>* profile) {
+double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device,
+                                 Precision precision, int repeats, int64_t calls_per_repeat,
+                                 std::vector<OpTime>* profile) {
   torch::manual_seed(0);
   auto net = build_model(model);
   net->to(device);
-  const auto predictor = network_predictor(*net);
+  const auto predictor = network_predictor(*net, precision);
   const auto schedule = make_schedule(ScheduleConfig{});
   SamplerSpec spec;
   spec.steps = calls_per_repeat;

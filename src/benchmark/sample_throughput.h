@@ -8,6 +8,7 @@
 
 #include "benchmark/op_profile.h"
 #include "models/model_config.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
@@ -15,7 +16,8 @@ namespace ddpm {
 // `calls_per_repeat` steps first as the warm-up, whose samples must be finite (else throws); then the best
 // of `repeats` timed runs. Returns batched calls per second (one call = one step of the whole batch, i.e.
 // `batch` network evaluations). With `profile`, one more run goes under the profiler (times per call).
-double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
-                                 int64_t calls_per_repeat, std::vector<OpTime>* profile = nullptr);
+double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device,
+                                 Precision precision, int repeats, int64_t calls_per_repeat,
+                                 std::vector<OpTime>* profile = nullptr);
 
 }  // namespace ddpm

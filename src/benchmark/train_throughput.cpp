@@ -10,8 +10,8 @@
 
 namespace ddpm {
 
-double training_images_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
-                                  int steps_per_repeat, std::vector<OpTime>* profile) {
+double training_images_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device,
+                                  Precision precision, int repeats, int steps_per_repeat, std::vector<OpTime>* profile) {
   const TrainConfig defaults;
   torch::manual_seed(0);
   auto net = build_model(model);
@@ -25,6 +25,7 @@ double training_images_per_second(const ModelConfig& model, int64_t batch, const
   const auto x0 = torch::rand(shape, gen, torch::TensorOptions().device(device)) * 2 - 1;
   GradientOptions options;
   options.grad_clip = defaults.grad_clip;
+  options.precision = precision;
   auto step = [&] {
     const auto grad = compute_gradient(*net, adam, schedule, x0, gen, options);
     adam.step();

@@ -8,13 +8,15 @@
 
 #include "benchmark/op_profile.h"
 #include "models/model_config.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
 // A fresh network (seed 0) trained with the default TrainConfig's AdamW settings; one step first as the
 // warm-up, which must give a finite loss and gradient norm (else throws); then the best of `repeats`
 // timed repeats of `steps_per_repeat` steps. With `profile`, one more step runs under the profiler.
-double training_images_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device, int repeats,
-                                  int steps_per_repeat = 1, std::vector<OpTime>* profile = nullptr);
+double training_images_per_second(const ModelConfig& model, int64_t batch, const c10::Device& device,
+                                  Precision precision, int repeats, int steps_per_repeat = 1,
+                                  std::vector<OpTime>* profile = nullptr);
 
 }  // namespace ddpm

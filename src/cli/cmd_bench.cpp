@@ -9,12 +9,15 @@
 #include "benchmark/bench_suite.h"
 #include "cli/commands.h"
 #include "models/model_config.h"
+#include "runtime/device.h"
+#include "runtime/precision.h"
 
 namespace ddpm::cli {
 namespace {
 
 struct BenchFlags {
   BenchOptions options;
+  std::vector<std::string> precisions = {"fp32", "bf16"};
   bool json = false;
   int top = 12;
 };
@@ -28,24 +31,48 @@ void print_profile(const std::string& title, const std::vector<OpTime>& ops, int
 // MFU from a quick run is not a figure (its peak is measured too briefly): shown as "-".
 std::string mfu_text(double mfu) { return std::isfinite(mfu) ? fmt::format("{:.2f}", mfu) : "-"; }
 
-void print_report(const BenchReport& r, int top) {
-  fmt::print("ddpm bench: device {}, {} threads, LibTorch {}\n", r.device, r.threads, r.torch_version);
-  fmt::print("model {}: {} parameters, {:.3f} GFLOP forward per sample\n", r.train.preset, r.parameters,
-             static_cast<double>(r.forward_flops_per_sample) * 1e-9);
-  fmt::print("matrix-product peak         {:9.1f} GFLOP/s  (torch::mm {:.1f}, 1x1 convolution {:.1f})\n", r.peak_gflops,
-             r.peak.mm_gflops, r.peak.conv1x1_gflops);
-  const auto& t = r.train;
+void print_run(const PrecisionFigures& run, int top) {
+  const auto name = precision_name(run.precision);
+  fmt::print("\n{}\n", name);
+  fmt::print("matrix-product peak         {:9.1f} GFLOP/s  (torch::mm {:.1f}, 1x1 convolution {:.1f})\n", run.peak_gflops,
+             run.peak.mm_gflops, run.peak.conv1x1_gflops);
+  const auto& t = run.train;
   fmt::print("training, batch {:<4}        {:9.1f} images/s  {:6.2f} steps/s  {:7.1f} GFLOP/s  MFU {}\n", t.batch,
              t.images_per_s, t.steps_per_s, t.gflops, mfu_text(t.mfu));
-  for (const auto& s : r.sample)
+  for (const auto& s : run.sample)
     fmt::print("sampling, batch {:<4}        {:9.2f} calls/s  {:8.2f} ms/step {:7.1f} GFLOP/s  MFU {}  ({:.1f} network evaluations/s)\n",
                s.batch, s.calls_per_s, s.latency_ms, s.gflops, mfu_text(s.mfu), s.evaluations_per_s);
-  fmt::print("peak memory                 {:9.0f} MB\n", r.peak_memory_mb);
+  if (!t.profile.empty())
+    print_profile(fmt::format("profile ({}): one training step, batch {}", name, t.batch), t.profile, top);
+  for (const auto& s : run.sample)
+    if (!s.profile.empty())
+      print_profile(fmt::format("profile ({}): one batched sampling call, batch {}", name, s.batch), s.profile, top);
+}
+
+// Each precision's throughput over the first one's, figure by figure (same run, so they compare).
+void print_ratios(const BenchReport& r) {
+  const auto& base = r.runs.front();
+  for (size_t k = 1; k < r.runs.size(); ++k) {
+    const auto& run = r.runs[k];
+    std::string line = fmt::format("\n{} / {}: training {:.2f}x", precision_name(run.precision),
+                                   precision_name(base.precision), run.train.images_per_s / base.train.images_per_s);
+    for (size_t i = 0; i < run.sample.size(); ++i)
+      line += fmt::format(", sampling batch {} {:.2f}x", run.sample[i].batch,
+                          run.sample[i].calls_per_s / base.sample[i].calls_per_s);
+    fmt::print("{}\n", line);
+  }
+}
+
+void print_report(const BenchReport& r, int top) {
+  fmt::print("ddpm bench: device {}, {} threads, LibTorch {}\n", r.device, r.threads, r.torch_version);
+  fmt::print("model {}: {} parameters, {:.3f} GFLOP forward per sample\n", r.preset, r.parameters,
+             static_cast<double>(r.forward_flops_per_sample) * 1e-9);
+  for (const auto& run : r.runs) print_run(run, top);
+  print_ratios(r);
+  fmt::print("\npeak memory                 {:9.0f} MB\n", r.peak_memory_mb);
   fmt::print("benchmark time              {:9.1f} s\n", r.seconds);
-  if (!std::isfinite(t.mfu)) fmt::print("(--quick: a smoke run; its peak is too short to divide by, so no MFU)\n");
-  if (!t.profile.empty()) print_profile(fmt::format("profile: one training step, batch {}", t.batch), t.profile, top);
-  for (const auto& s : r.sample)
-    if (!s.profile.empty()) print_profile(fmt::format("profile: one batched sampling call, batch {}", s.batch), s.profile, top);
+  if (!std::isfinite(r.runs.front().train.mfu))
+    fmt::print("(--quick: a smoke run; its peak is too short to divide by, so no MFU)\n");
 }
 
 }  // namespace
@@ -61,9 +88,16 @@ Subcommand add_bench(CLI::App& parent) {
   app->add_flag("--json", f->json, "print one JSON object");
   app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little (no MFU)");
   app->add_flag("--profile", o.profile, "also LibTorch's profile of a training step and of sampling at each batch");
+  app->add_option("--precision", f->precisions,
+                  "precisions measured in turn, comma-separated: fp32, bf16, auto (bf16 where the device has native "
+                  "bf16); MFU is against each one's own peak")
+      ->delimiter(',')->capture_default_str()->check(CLI::IsMember(precision_choices()));
   app->add_option("--top", f->top, "operators listed per profile (text output)")->capture_default_str()
       ->check(positive());
   return {app, [f] {
+            const auto device = parse_device(f->options.device);
+            f->options.precisions.clear();
+            for (const auto& name : f->precisions) f->options.precisions.push_back(parse_precision(name, device));
             const auto report = run_bench(f->options);
             if (f->json)
               std::cout << nlohmann::json(report).dump() << "\n";

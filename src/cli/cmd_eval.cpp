@@ -11,6 +11,7 @@
 #include "evaluation/model_evaluation.h"
 #include "io/json_number.h"
 #include "io/progress_line.h"
+#include "runtime/precision.h"
 #include "samplers/sampler.h"
 
 namespace ddpm::cli {
@@ -20,7 +21,7 @@ constexpr int64_t kDefaultNllExamples = 128;
 constexpr int64_t kDefaultQualitySamples = 500;
 
 struct EvalFlags {
-  std::string model, data = "fashion-mnist", metric, variance = "beta", features, classifier;
+  std::string model, data = "fashion-mnist", metric, variance = "beta", features, classifier, precision = "auto";
   int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0;
   uint64_t seed = 0;
   bool json = false, raw = false, no_clip = false;
@@ -37,6 +38,7 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.bound.variance = parse_variance_kind(f.variance);
   options.bound.clip_x0 = !f.no_clip;
   options.bound.batch = f.batch;
+  options.precision = parse_precision(f.precision, torch::kCPU);
   const auto& schedule = model.schedule;
   const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
@@ -92,6 +94,7 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.sampler = f.sampler;
   if (f.no_clip) options.sampler.clip_x0 = false;
   options.batch = f.batch;
+  options.precision = parse_precision(f.precision, torch::kCPU);
   const auto& schedule = model.schedule;
   // generate() reports steps per batch of samples; count them over all batches.
   const int64_t batches = (options.n + options.batch - 1) / options.batch;
@@ -192,6 +195,7 @@ Subcommand add_eval(CLI::App& parent) {
   app->add_option("--k", f->k, "fid: neighbours of the precision/recall manifolds")->capture_default_str()->check(positive());
   app->add_option("--features", f->features, "fid: a TorchScript feature network ([B,C,H,W] in [-1,1] -> [B,F]) instead of the classifier");
   app->add_option("--classifier", f->classifier, "fid: classifier file (default: the shipped models/fashion-classifier.safetensors)");
+  add_precision_flag(*app, f->precision);
   return {app, [f] { run(*f); }};
 }
 

@@ -16,13 +16,14 @@
 #include "io/progress_line.h"
 #include "io/safetensors.h"
 #include "runtime/device.h"
+#include "runtime/precision.h"
 #include "samplers/sampler.h"
 
 namespace ddpm::cli {
 namespace {
 
 struct SampleFlags {
-  std::string model, out = "samples.png", variance, save_tensors, trajectory, device = "cpu";
+  std::string model, out = "samples.png", variance, save_tensors, trajectory, device = "cpu", precision = "auto";
   GenerateOptions options;
   bool raw = false, force = false;
   int64_t nrow = 0;
@@ -53,7 +54,9 @@ void run(SampleFlags& f) {
     for (const auto* option : f.langevin_only)
       if (option->count() > 0) throw CLI::ValidationError(option->get_name(), "applies to --sampler langevin only");
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
-  auto model = load_trained_model(f.model, f.raw, parse_device(f.device));
+  const auto device = parse_device(f.device);
+  f.options.precision = parse_precision(f.precision, device);
+  auto model = load_trained_model(f.model, f.raw, device);
   const bool image = samples_are_images(model.config);
   check_outputs(f, model, image);
   const auto& schedule = model.schedule;
@@ -136,6 +139,7 @@ Subcommand add_sample(CLI::App& parent) {
   app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(positive());
   app->add_option("--batch", f->options.batch, "samples per batch")->capture_default_str()->check(positive());
   app->add_option("--device", f->device, "cpu or cuda")->capture_default_str();
+  add_precision_flag(*app, f->precision);
   return {app, [f] { run(*f); }};
 }
 

@@ -111,6 +111,8 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(positive());
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();
+  c.precision = "auto";  // the tool's default; the library's is fp32, and a new run records what auto chose
+  add_precision_flag(*app, c.precision);
   auto* dist_timeout = app->add_option("--dist-timeout", f->dist_timeout,
                                        "multi-process runs (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): "
                                        "seconds to wait for the other ranks before stopping with an error (at most a week)")

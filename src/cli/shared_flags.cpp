@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include "data/data_spec.h"
+#include "runtime/precision.h"
 #include "samplers/respacing.h"
 
 namespace ddpm::cli {
@@ -25,6 +26,16 @@ void add_sampler_flags(CLI::App& app, SamplerSpec& spec, const std::string& scop
       ->capture_default_str()->check(CLI::IsMember(timestep_spacings()));
   app.add_option("--eta", spec.eta, scope + "DDIM eta (0: deterministic)")->capture_default_str()
       ->check(non_negative());
+}
+
+CLI::Option* add_precision_flag(CLI::App& app, std::string& name) {
+  return app
+      .add_option("--precision", name,
+                  fmt::format("arithmetic of the network's convolutions, linear layers and attention: fp32, or bf16 "
+                              "with fp32 weights; auto: bf16 where the device has native bf16 (this CPU: {})",
+                              has_native_bf16(torch::kCPU) ? "yes" : "no"))
+      ->capture_default_str()
+      ->check(CLI::IsMember(precision_choices()));
 }
 
 CLI::Option* add_data_flag(CLI::App& app, std::string& spec, const std::string& what) {

@@ -52,7 +52,7 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   const auto& schedule = model.schedule;
   auto gen = make_generator(options.seed);
   const auto subset = torch::randperm(test.size(), gen, torch::kLong).slice(0, 0, options.n);
-  auto predictor = network_predictor(*model.net);
+  auto predictor = network_predictor(*model.net, options.precision);
 
   NllReport report;
   report.n = options.n;
@@ -91,6 +91,7 @@ QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, 
   generate_options.seed = options.seed;
   generate_options.sampler = options.sampler;
   generate_options.batch = options.batch;
+  generate_options.precision = options.precision;
   const auto samples = quantize(generate(model, generate_options, nullptr, progress));
   report.seconds_generation = seconds_since(start);
 

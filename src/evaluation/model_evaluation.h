@@ -16,6 +16,7 @@
 #include "evaluation/variational_bound.h"
 #include "inference/generate.h"
 #include "inference/trained_model.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
@@ -23,6 +24,7 @@ struct NllOptions {
   int64_t n = 128;  // test examples (a seeded random subset); the bound's cost is n · (K + 1) evaluations
   uint64_t seed = 0;
   BoundOptions bound;
+  Precision precision = Precision::fp32;  // of the network's products (runtime/precision.h)
 };
 
 struct NllReport {
@@ -43,6 +45,7 @@ struct QualityOptions {
   uint64_t seed = 0;
   SamplerSpec sampler;
   int64_t batch = 256;
+  Precision precision = Precision::fp32;
 };
 
 struct SetQuality {

@@ -14,7 +14,7 @@ torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, Traj
   check_batch_fits(model.config, std::min(options.batch, options.n), /*training=*/false, device,
                    "lower the samples per batch");
   auto gen = make_generator(options.seed, device);
-  auto predictor = network_predictor(*model.net);
+  auto predictor = network_predictor(*model.net, options.precision);
   SamplerSpec spec = options.sampler;
   // The one place that decides: a model of images has its x̂_0 clipped to the data's range [-1, 1].
   if (!spec.clip_x0) spec.clip_x0 = samples_are_images(model.config);

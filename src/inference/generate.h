@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "inference/trained_model.h"
+#include "runtime/precision.h"
 #include "samplers/sampler.h"
 #include "samplers/trajectory.h"
 
@@ -16,6 +17,7 @@ struct GenerateOptions {
   uint64_t seed = 0;
   SamplerSpec sampler;
   int64_t batch = 256;  // samples drawn at once (memory bound)
+  Precision precision = Precision::fp32;  // of the network's products (runtime/precision.h)
 };
 
 // Returns n samples ([n, C, H, W] in [-1, 1] for images, [n, d] for points) on the CPU. `trajectory`

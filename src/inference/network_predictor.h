@@ -4,9 +4,13 @@
 
 #include "core/noise_predictor.h"
 #include "models/noise_net.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
-NoisePredictor network_predictor(NoiseNetImpl& net);
+// `precision`: of the network's products (models/mixed_precision.h); the prediction is fp32 either way. In
+// bf16 the predictor copies the weights as they are when it is made: the network must not be trained while
+// a predictor of it samples.
+NoisePredictor network_predictor(NoiseNetImpl& net, Precision precision = Precision::fp32);
 
 }  // namespace ddpm

@@ -3,6 +3,8 @@
 
 #include <torch/version.h>
 
+#include "models/mixed_precision.h"
+
 namespace ddpm {
 
 namespace nn = torch::nn;
@@ -18,22 +20,24 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t norm_groups, do
   to_out->push_back(to_out_0);
 }
 
+// The products run in the compute precision (models/mixed_precision.h), the softmax in fp32.
 torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const auto qc = in_compute_precision(q), kc = in_compute_precision(k), vc = in_compute_precision(v);
 #if TORCH_VERSION_MAJOR >= 2
-  return at::scaled_dot_product_attention(q, k, v);
+  return at::scaled_dot_product_attention(qc, kc, vc).to(torch::kFloat32);
 #else
   // diffusers' order: baddbmm with β = 0 folds the 1/√C scale into the product, then softmax, then bmm.
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  auto scores = torch::baddbmm(torch::empty({q.size(0), q.size(1), k.size(1)}, q.options()), q, k.transpose(1, 2),
-                               /*beta=*/0.0, /*alpha=*/scale);  // [B, N, N]
-  return torch::bmm(scores.softmax(-1), v);                     // [B, N, C]
+  auto scores = torch::baddbmm(torch::empty({q.size(0), q.size(1), k.size(1)}, qc.options()), qc, kc.transpose(1, 2),
+                               /*beta=*/0.0, /*alpha=*/scale);                                   // [B, N, N]
+  return torch::bmm(in_compute_precision(scores.to(torch::kFloat32).softmax(-1)), vc).to(torch::kFloat32);  // [B, N, C]
 #endif
 }
 
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   const auto B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   auto h = group_norm(x).view({B, C, H * W}).transpose(1, 2);  // [B, N, C]
-  auto out = to_out_0(scaled_dot_product(to_q(h), to_k(h), to_v(h)));
+  auto out = apply_linear(to_out_0, scaled_dot_product(apply_linear(to_q, h), apply_linear(to_k, h), apply_linear(to_v, h)));
   return x + out.transpose(1, 2).reshape({B, C, H, W});
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "models/mixed_precision.h"
 #include "models/timestep_embedding.h"
 
 namespace ddpm {
@@ -38,8 +39,8 @@ torch::Tensor MLPImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t)
   TORCH_CHECK(t.dim() == 1 && t.size(0) == x_t.size(0), "MLP: expected t of shape [", x_t.size(0),
               "], got ", t.sizes());
   auto h = torch::cat({x_t, sinusoidal_embedding(t, config_.time_embed_dim).to(x_t.dtype())}, 1);  // [B, d + E]
-  for (auto& layer : hidden_) h = torch::silu(layer(h));
-  return out(h);  // [B, d]
+  for (auto& layer : hidden_) h = torch::silu(apply_linear(layer, h));
+  return apply_linear(out, h);  // [B, d]
 }
 
 }  // namespace ddpm

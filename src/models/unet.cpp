@@ -2,6 +2,7 @@
 // concatenating them, output head (see unet.h for the layout and its numeric conventions).
 #include "models/unet.h"
 
+#include "models/mixed_precision.h"
 #include "models/unet_plan.h"
 
 namespace ddpm {
@@ -39,14 +40,16 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t
               config_.image_width, "], got ", x_t.sizes());
   TORCH_CHECK(t.dim() == 1 && t.size(0) == x_t.size(0), "UNet: expected t of shape [", x_t.size(0), "], got ",
               t.sizes());
+  // The time embedding's two small products stay fp32 in every precision: [B, 4 base] is too little work to
+  // pay for the casts.
   const auto temb = time_embedding(sinusoidal_embedding(t, time_input_dim_).to(x_t.dtype()));  // [B, 4 base]
 
-  auto h = conv_in(x_t);  // [B, base, H, W]
+  auto h = apply_conv(conv_in, x_t);  // [B, base, H, W]
   std::vector<torch::Tensor> skips = {h};
   for (auto& block : down_blocks_) h = block->forward(h, temb, skips);
   h = mid_block->forward(h, temb);
   for (auto& block : up_blocks_) h = block->forward(h, temb, skips);
-  return conv_out(torch::silu(conv_norm_out(h)));  // [B, C, H, W]
+  return apply_conv(conv_out, torch::silu(conv_norm_out(h)));  // [B, C, H, W]
 }
 
 }  // namespace ddpm

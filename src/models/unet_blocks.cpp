@@ -3,6 +3,8 @@
 // downsample_padding = 0, the TensorFlow "SAME" padding of Ho et al.'s code on even sizes.
 #include "models/unet_blocks.h"
 
+#include "models/mixed_precision.h"
+
 namespace ddpm {
 
 namespace nn = torch::nn;
@@ -54,7 +56,7 @@ torch::Tensor DownBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb,
     skips.push_back(x);
   }
   if (downsample) {
-    x = downsample(F::pad(x, F::PadFuncOptions({0, 1, 0, 1})));  // [B, C, H/2, W/2]
+    x = apply_conv(downsample, F::pad(x, F::PadFuncOptions({0, 1, 0, 1})));  // [B, C, H/2, W/2]
     skips.push_back(x);
   }
   return x;
@@ -83,7 +85,7 @@ torch::Tensor UpBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, s
   }
   if (upsample) {
     x = F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest));
-    x = upsample(x);  // [B, C, 2H, 2W]
+    x = apply_conv(upsample, x);  // [B, C, 2H, 2W]
   }
   return x;
 }

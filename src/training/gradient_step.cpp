@@ -7,6 +7,7 @@
 
 #include "core/forward_process.h"
 #include "core/losses.h"
+#include "models/mixed_precision.h"
 
 namespace ddpm {
 
@@ -25,6 +26,7 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
   auto eps = torch::randn(global_shape, gen, x0.options()).slice(0, offset, offset + B);
   net.train();
   optimizer.zero_grad();
+  const PrecisionScope precision(options.precision);
   const int64_t micro = B / K;
   std::vector<torch::Tensor> per_example;
   for (int64_t k = 0; k < K; ++k) {

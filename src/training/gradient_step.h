@@ -12,6 +12,7 @@
 
 #include "core/schedule.h"
 #include "models/noise_net.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
@@ -36,6 +37,7 @@ struct GradientOptions {
   // alone (activations of one micro-batch in memory at a time), their gradients summed with weight 1/K: the
   // gradient of the whole batch's mean loss, to float rounding.
   int64_t micro_batches = 1;
+  Precision precision = Precision::fp32;  // of the network's products (models/mixed_precision.h)
   LossHook loss_hook;  // applied to each micro-batch's mean loss
   // Called after backward, before clipping: a data-parallel group averages the gradients here.
   std::function<void(const GradientStep&)> before_clip;

@@ -17,7 +17,8 @@ constexpr uint64_t kGridNoiseStream = 2;  // derive_seed(run seed, this): see Tr
 }  // namespace
 
 std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNetImpl& net, const ModelConfig& model,
-                              const Schedule& schedule, uint64_t run_seed, int64_t steps, const c10::Device& device) {
+                              const Schedule& schedule, uint64_t run_seed, int64_t steps, const c10::Device& device,
+                              Precision precision) {
   auto shape = sample_shape(model);
   shape.insert(shape.begin(), kGridSide * kGridSide);
   auto noise_gen = make_generator(derive_seed(run_seed, kGridNoiseStream), device);
@@ -25,7 +26,7 @@ std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNet
   SamplerSpec spec;
   spec.steps = std::min(steps, schedule.T);
   spec.clip_x0 = samples_are_images(model);
-  auto x0 = run_sampler(schedule, network_predictor(net), x_T, noise_gen, spec);
+  auto x0 = run_sampler(schedule, network_predictor(net, precision), x_T, noise_gen, spec);
   const auto path = sample_grid_path(run_dir, step);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   save_image_grid(path, x0.to(torch::kCPU), kGridSide, 2, /*scale=*/0);

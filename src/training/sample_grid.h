@@ -10,6 +10,7 @@
 
 #include "core/schedule.h"
 #include "models/model_config.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
@@ -17,6 +18,7 @@ namespace ddpm {
 // most T). The noise comes from its own stream of `run_seed`, independent of training's draws. Returns the
 // path written.
 std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNetImpl& net, const ModelConfig& model,
-                              const Schedule& schedule, uint64_t run_seed, int64_t steps, const c10::Device& device);
+                              const Schedule& schedule, uint64_t run_seed, int64_t steps, const c10::Device& device,
+                              Precision precision);
 
 }  // namespace ddpm

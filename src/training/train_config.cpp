@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "io/json_integer.h"
+#include "runtime/precision.h"
 #include "training/ema.h"
 
 namespace ddpm {
@@ -64,7 +65,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"keep", c.keep},
        {"log_every", c.log_every},
        {"max_bad_steps", c.max_bad_steps},
-       {"device", c.device}};
+       {"device", c.device},
+       {"precision", c.precision}};
 }
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
@@ -98,6 +100,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   c.log_every = json_integer<int64_t>(j.at("log_every"), "config: log_every");
   c.max_bad_steps = json_integer<int64_t>(j.at("max_bad_steps"), "config: max_bad_steps");
   j.at("device").get_to(c.device);
+  c.precision = j.value("precision", std::string("fp32"));  // runs before bf16 computed in fp32
 }
 
 TrainConfig check_train_config(TrainConfig c) {
@@ -131,6 +134,7 @@ TrainConfig check_train_config(TrainConfig c) {
   at_least("max_bad_steps", c.max_bad_steps, 1);
   lr_at(lr_schedule_of(c), 1);        // an unknown learning-rate schedule
   ema_warmup_decay(c.ema_warmup, 0);  // an unknown EMA warm-up
+  parse_precision(c.precision, torch::kCPU);  // an unknown precision
   return c;
 }
 

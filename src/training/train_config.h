@@ -45,6 +45,9 @@ struct TrainConfig {
   int64_t log_every = 50;              // metrics.jsonl lines and non-terminal progress lines
   int64_t max_bad_steps = 5;           // consecutive non-finite steps before stopping
   std::string device = "cpu";
+  // The arithmetic of the network's products (runtime/precision.h): fp32 | bf16, or auto, which a new run
+  // resolves for its device and records, so that a resumed run computes as it began.
+  std::string precision = "fp32";
 };
 
 // Returns `config` if every field is finite and in range (lr > 0; grad_clip and weight_decay >= 0;

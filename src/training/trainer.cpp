@@ -48,12 +48,14 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
     : config_(check_train_config(std::move(config))),
       run_dir_(std::move(run_dir)),
       device_(device_for_rank(config_.device, parallel)),
+      precision_(parse_precision(config_.precision, device_)),
       group_(join_group(parallel, device_)),
       schedule_(make_schedule(config_.schedule)),
       data_(load_dataset(config_.data, DataOptions{"train", config_.image_size, 0})),
       batches_(data_.size(), config_.batch * config_.accumulate, config_.seed, rank(), world_size()),
       ema_(config_.ema_decay, config_.ema_warmup),
       gen_(make_generator(derive_seed(config_.seed, kStepNoiseStream), device_)) {
+  config_.precision = precision_name(precision_);  // auto, resolved once: a resumed run computes as it began
   if (config_.batch * config_.accumulate > data_.size())
     throw std::invalid_argument(fmt::format("batch {} x accumulate {} is larger than the data set ({} examples)",
                                             config_.batch, config_.accumulate, data_.size()));
@@ -157,6 +159,7 @@ StepStats Trainer::train_step() {
   options.global_batch = config_.batch * config_.accumulate;
   options.offset = rank() * x0.size(0);
   options.micro_batches = config_.accumulate;
+  options.precision = precision_;
   if (loss_hook) options.loss_hook = [this](const torch::Tensor& loss) { return loss_hook(loss, step_ + 1); };
   torch::Tensor summary;
   options.before_clip = [&](const GradientStep& grad) {
@@ -211,7 +214,7 @@ std::string Trainer::save_sample_grid() {
   if (!writes_run()) throw std::logic_error("only rank 0 writes sample grids");
   if (!data_.is_image()) return "";
   return write_sample_grid(run_dir_, step_, *ema_net_, config_.model, schedule_, config_.seed, config_.sample_steps,
-                           device_);
+                           device_, precision_);
 }
 
 void Trainer::run(bool live_progress) {

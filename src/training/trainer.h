@@ -20,6 +20,7 @@
 #include "data/prefetcher.h"
 #include "io/run_folder.h"
 #include "models/noise_net.h"
+#include "runtime/precision.h"
 #include "training/distributed.h"
 #include "training/ema.h"
 #include "training/run_lock.h"
@@ -90,6 +91,7 @@ class Trainer {
   TrainConfig config_;
   std::string run_dir_;
   torch::Device device_;
+  Precision precision_;  // config_.precision resolved for device_
   std::shared_ptr<DistributedGroup> group_;  // null: a single process
   Schedule schedule_;
   Dataset data_;
