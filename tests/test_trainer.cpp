@@ -125,11 +125,13 @@ TEST(Trainer, LossFallsOnPoints) {
 }
 
 // Training 2k steps in one go and k steps + resume to 2k give bit-identical weights, EMA included, with the
-// training settings at their defaults (U-Net) and away from them (MLP).
+// training settings at their defaults (U-Net, in fp32 and in bf16) and away from them (MLP).
 TEST(Trainer, ResumeIsBitExact) {
-  for (const bool unet : {false, true}) {
+  for (const auto& [unet, precision] : std::vector<std::pair<bool, std::string>>{{false, "fp32"}, {true, "fp32"}, {true, "bf16"}}) {
+    SCOPED_TRACE(precision);
     const auto data = unet ? write_idx_images("resume") : write_points("resume");
     auto config = unet ? tiny_unet_config(data, 12) : points_config(data, 40);
+    config.precision = precision;
     if (!unet) {  // every training setting that has state or varies with the step, away from its default
       config.accumulate = 2, config.lr_schedule = "cosine", config.weight_decay = 0.01;
       config.ema_warmup = "power", config.grad_clip = 0.5;

@@ -76,8 +76,8 @@ BenchReport run_bench(const BenchOptions& o) {
   const auto model = model_preset(r.preset);
   r.parameters = parameter_count(*build_model(model));
   r.forward_flops_per_sample = forward_flops_per_sample(model);
-  for (const auto precision : o.precisions)
-    r.runs.push_back(measure(model, o, device, precision, r.forward_flops_per_sample));
+  for (const auto& name : o.precisions)
+    r.runs.push_back(measure(model, o, device, choose_precision(name, device, model), r.forward_flops_per_sample));
   r.peak_memory_mb = peak_memory_mb(device);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

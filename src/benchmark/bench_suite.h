@@ -24,7 +24,7 @@ struct BenchOptions {
   std::vector<int64_t> sample_batches = {1, 16, 256};
   bool quick = false;          // fewer repeats and a small peak: a smoke test, not a measurement (so no MFU)
   bool profile = false;        // also the operators of one training step and of sampling at each batch
-  std::vector<Precision> precisions = {Precision::fp32, Precision::bf16};
+  std::vector<std::string> precisions = {"fp32", "bf16"};  // auto: as train and sample would choose
 };
 
 struct TrainFigures {

@@ -9,7 +9,6 @@
 #include "benchmark/bench_suite.h"
 #include "cli/commands.h"
 #include "models/model_config.h"
-#include "runtime/device.h"
 #include "runtime/precision.h"
 
 namespace ddpm::cli {
@@ -17,7 +16,6 @@ namespace {
 
 struct BenchFlags {
   BenchOptions options;
-  std::vector<std::string> precisions = {"fp32", "bf16"};
   bool json = false;
   int top = 12;
 };
@@ -88,16 +86,13 @@ Subcommand add_bench(CLI::App& parent) {
   app->add_flag("--json", f->json, "print one JSON object");
   app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little (no MFU)");
   app->add_flag("--profile", o.profile, "also LibTorch's profile of a training step and of sampling at each batch");
-  app->add_option("--precision", f->precisions,
+  app->add_option("--precision", o.precisions,
                   "precisions measured in turn, comma-separated: fp32, bf16, auto (bf16 where the device has native "
                   "bf16); MFU is against each one's own peak")
       ->delimiter(',')->capture_default_str()->check(CLI::IsMember(precision_choices()));
   app->add_option("--top", f->top, "operators listed per profile (text output)")->capture_default_str()
       ->check(positive());
   return {app, [f] {
-            const auto device = parse_device(f->options.device);
-            f->options.precisions.clear();
-            for (const auto& name : f->precisions) f->options.precisions.push_back(parse_precision(name, device));
             const auto report = run_bench(f->options);
             if (f->json)
               std::cout << nlohmann::json(report).dump() << "\n";

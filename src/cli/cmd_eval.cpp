@@ -38,7 +38,7 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.bound.variance = parse_variance_kind(f.variance);
   options.bound.clip_x0 = !f.no_clip;
   options.bound.batch = f.batch;
-  options.precision = parse_precision(f.precision, torch::kCPU);
+  options.precision = choose_precision(f.precision, torch::kCPU, model.config);
   const auto& schedule = model.schedule;
   const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
@@ -94,7 +94,7 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.sampler = f.sampler;
   if (f.no_clip) options.sampler.clip_x0 = false;
   options.batch = f.batch;
-  options.precision = parse_precision(f.precision, torch::kCPU);
+  options.precision = choose_precision(f.precision, torch::kCPU, model.config);
   const auto& schedule = model.schedule;
   // generate() reports steps per batch of samples; count them over all batches.
   const int64_t batches = (options.n + options.batch - 1) / options.batch;

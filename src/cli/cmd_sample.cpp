@@ -55,8 +55,8 @@ void run(SampleFlags& f) {
       if (option->count() > 0) throw CLI::ValidationError(option->get_name(), "applies to --sampler langevin only");
   if (!f.variance.empty()) f.options.sampler.variance = parse_variance_kind(f.variance);
   const auto device = parse_device(f.device);
-  f.options.precision = parse_precision(f.precision, device);
   auto model = load_trained_model(f.model, f.raw, device);
+  f.options.precision = choose_precision(f.precision, device, model.config);
   const bool image = samples_are_images(model.config);
   check_outputs(f, model, image);
   const auto& schedule = model.schedule;

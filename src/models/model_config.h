@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/noise_net.h"
+#include "runtime/precision.h"
 
 namespace ddpm {
 
@@ -57,6 +58,9 @@ std::vector<int64_t> sample_shape(const ModelConfig& config);
 // Whether the model's samples are images in [-1, 1]: then every sampler clips its x̂_0 to that range and
 // the samples are written as pictures (otherwise: points, as CSV).
 bool samples_are_images(const ModelConfig& config);
+// A --precision name for this network on `device`: auto is bf16 where the device has native bf16 and the
+// model kind's products pay for it (runtime/precision.h). Throws std::invalid_argument for an unknown name.
+Precision choose_precision(const std::string& name, c10::Device device, const ModelConfig& config);
 // One line describing the network's shape (`ddpm info`).
 std::string describe_model(const ModelConfig& config);
 // The config fitted to data whose samples have `shape` (channels and size, or dimension); throws if this

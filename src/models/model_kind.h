@@ -18,6 +18,7 @@ struct ModelKind {
   const char* arch;  // ModelConfig::arch, and the key of the kind's sub-config in JSON
   const char* help;
   bool images;       // samples are images in [-1, 1], [C, H, W]: x̂_0 clipped to that range, written as PNG
+  bool bf16_pays;    // its products are large enough for bf16 to beat fp32 where bf16 is native (`ddpm bench`)
   NoiseNet (*build)(const ModelConfig&);
   int64_t (*flops)(const ModelConfig&);  // forward FLOPs per sample
   int64_t (*parameters)(const ModelConfig&);  // planned_parameter_count (models/model_size.h)

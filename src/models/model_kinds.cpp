@@ -33,6 +33,10 @@ std::vector<int64_t> sample_shape(const ModelConfig& config) { return model_kind
 
 bool samples_are_images(const ModelConfig& config) { return model_kind(config.arch).images; }
 
+Precision choose_precision(const std::string& name, c10::Device device, const ModelConfig& config) {
+  return resolve_precision(name, device, model_kind(config.arch).bf16_pays);
+}
+
 std::string describe_model(const ModelConfig& config) { return model_kind(config.arch).describe(config); }
 
 ModelConfig fit_to_data(ModelConfig config, const std::vector<int64_t>& shape) {

@@ -57,6 +57,7 @@ const ModelKind kUNetKind = {
     "unet",
     "unet: the U-Net of Ho et al. 2020 for images (diffusers' UNet2DModel layout)",
     /*images=*/true,
+    /*bf16_pays=*/true,  // training 1.4x, sampling 1.0-1.5x (docs/PERFORMANCE.md)
     [](const ModelConfig& c) -> NoiseNet { return std::make_shared<UNetImpl>(c.unet); },
     [](const ModelConfig& c) { return unet_flops(c.unet); },
     [](const ModelConfig& c) { return unet_parameters(c.unet); },

@@ -31,10 +31,10 @@ bool has_native_bf16(c10::Device device) {
   return false;
 }
 
-Precision parse_precision(const std::string& name, c10::Device device) {
+Precision resolve_precision(const std::string& name, c10::Device device, bool bf16_pays) {
   if (name == "fp32") return Precision::fp32;
   if (name == "bf16") return Precision::bf16;
-  if (name == "auto") return has_native_bf16(device) ? Precision::bf16 : Precision::fp32;
+  if (name == "auto") return bf16_pays && has_native_bf16(device) ? Precision::bf16 : Precision::fp32;
   throw std::invalid_argument(fmt::format("unknown precision '{}' (choose auto, fp32 or bf16)", name));
 }
 

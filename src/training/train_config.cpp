@@ -134,7 +134,7 @@ TrainConfig check_train_config(TrainConfig c) {
   at_least("max_bad_steps", c.max_bad_steps, 1);
   lr_at(lr_schedule_of(c), 1);        // an unknown learning-rate schedule
   ema_warmup_decay(c.ema_warmup, 0);  // an unknown EMA warm-up
-  parse_precision(c.precision, torch::kCPU);  // an unknown precision
+  resolve_precision(c.precision, torch::kCPU, false);  // an unknown precision
   return c;
 }
 

@@ -48,14 +48,12 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
     : config_(check_train_config(std::move(config))),
       run_dir_(std::move(run_dir)),
       device_(device_for_rank(config_.device, parallel)),
-      precision_(parse_precision(config_.precision, device_)),
       group_(join_group(parallel, device_)),
       schedule_(make_schedule(config_.schedule)),
       data_(load_dataset(config_.data, DataOptions{"train", config_.image_size, 0})),
       batches_(data_.size(), config_.batch * config_.accumulate, config_.seed, rank(), world_size()),
       ema_(config_.ema_decay, config_.ema_warmup),
       gen_(make_generator(derive_seed(config_.seed, kStepNoiseStream), device_)) {
-  config_.precision = precision_name(precision_);  // auto, resolved once: a resumed run computes as it began
   if (config_.batch * config_.accumulate > data_.size())
     throw std::invalid_argument(fmt::format("batch {} x accumulate {} is larger than the data set ({} examples)",
                                             config_.batch, config_.accumulate, data_.size()));
@@ -68,6 +66,8 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
                                             fmt::join(sample_shape(config_.model), ", "),
                                             fmt::join(data_.sample_shape(), ", ")));
   check_batch_fits(config_.model, config_.batch / world_size(), /*training=*/true, device_, "lower the batch size");
+  precision_ = choose_precision(config_.precision, device_, config_.model);
+  config_.precision = precision_name(precision_);  // auto, resolved once: a resumed run computes as it began
   // The same seed gives the same initial weights (LibTorch initialises from the default generator), on
   // every rank of a group too.
   torch::manual_seed(config_.seed);

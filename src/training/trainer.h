@@ -91,7 +91,7 @@ class Trainer {
   TrainConfig config_;
   std::string run_dir_;
   torch::Device device_;
-  Precision precision_;  // config_.precision resolved for device_
+  Precision precision_ = Precision::fp32;  // config_.precision resolved for device_ and the model
   std::shared_ptr<DistributedGroup> group_;  // null: a single process
   Schedule schedule_;
   Dataset data_;
