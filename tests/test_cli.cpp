@@ -207,6 +207,26 @@ TEST(Cli, BenchQuickJson) {
   EXPECT_EQ(run_cli("bench --quick --precision fp16").status, 2);
 }
 
+// --twin runs bench/pytorch_fashion.py in the same run and divides by its figures; a missing script is one
+// error line before any work. The twin needs Debian's python3-torch, an optional dependency.
+TEST(Cli, BenchTwin) {
+  auto missing = run_cli("bench --quick --twin /nonexistent/twin.py", true);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.out, "error: twin benchmark '/nonexistent/twin.py': no such file\n");
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3-torch";
+  auto r = run_cli("--threads 1 bench --quick --precision fp32 --json --twin " DDPM_SOURCE_DIR "/bench/pytorch_fashion.py");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& run = j["runs"][0];
+  EXPECT_EQ(j["twin"]["parameters"], j["parameters"]);  // the same network
+  EXPECT_DOUBLE_EQ(run["over_twin"]["train"].get<double>(),
+                   run["train"]["images_per_s"].get<double>() / j["twin"]["train"]["images_per_s"].get<double>());
+  ASSERT_EQ(run["over_twin"]["sample"].size(), 3u);
+  EXPECT_EQ(run["over_twin"]["sample"][1]["batch"], 16);
+  EXPECT_DOUBLE_EQ(run["over_twin"]["sample"][1]["ratio"].get<double>(),
+                   run["sample"][1]["calls_per_s"].get<double>() / j["twin"]["sample"][1]["calls_per_s"].get<double>());
+}
+
 TEST(Cli, MissingCudaIsOneLineError) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "a GPU is visible";
   for (const char* args : {"bench --device cuda --quick", "sample --model fashion --n 1 --device cuda --out /dev/null"}) {

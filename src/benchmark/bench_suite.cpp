@@ -69,16 +69,20 @@ BenchReport run_bench(const BenchOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   const auto device = parse_device(o.device);
   BenchReport r;
+  r.preset = !o.preset.empty() ? o.preset : device.is_cuda() ? "cifar10" : "fashion";
+  if (!o.twin.empty() && (r.preset != "fashion" || !device.is_cpu() || (o.train_batch > 0 && o.train_batch != 64)))
+    throw std::invalid_argument("the Python twin is the fashion U-Net on the CPU at training batch 64");
+  if (!o.twin.empty()) check_python_twin(o.twin);
   r.device = device.str();
   r.torch_version = TORCH_VERSION;
   r.threads = torch::get_num_threads();
-  r.preset = !o.preset.empty() ? o.preset : device.is_cuda() ? "cifar10" : "fashion";
   const auto model = model_preset(r.preset);
   r.parameters = parameter_count(*build_model(model));
   r.forward_flops_per_sample = forward_flops_per_sample(model);
   for (const auto& name : o.precisions)
     r.runs.push_back(measure(model, o, device, choose_precision(name, device, model), r.forward_flops_per_sample));
-  r.peak_memory_mb = peak_memory_mb(device);
+  r.peak_memory_mb = peak_memory_mb(device);  // before the twin: the figure is ddpm's own (getrusage RSS)
+  if (!o.twin.empty()) r.twin = run_python_twin(o.twin, r.threads, o.quick);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
@@ -116,6 +120,19 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
       row["sample"].push_back(sample);
     }
     j["runs"].push_back(row);
+  }
+  if (r.twin) {
+    // Each precision's throughput over the twin's fp32, figure by figure.
+    j["twin"] = r.twin->report;
+    for (size_t k = 0; k < r.runs.size(); ++k) {
+      const auto& run = r.runs[k];
+      auto& ratios = j["runs"][k]["over_twin"];
+      ratios["train"] = run.train.images_per_s / r.twin->train_images_per_s;
+      for (const auto& s : run.sample)
+        for (size_t i = 0; i < r.twin->sample_batches.size(); ++i)
+          if (r.twin->sample_batches[i] == s.batch)
+            ratios["sample"].push_back({{"batch", s.batch}, {"ratio", s.calls_per_s / r.twin->sample_calls_per_s[i]}});
+    }
   }
 }
 

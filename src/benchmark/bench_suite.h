@@ -8,11 +8,13 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "benchmark/matmul_peak.h"
 #include "benchmark/op_profile.h"
+#include "benchmark/python_twin.h"
 #include "runtime/precision.h"
 
 namespace ddpm {
@@ -25,6 +27,7 @@ struct BenchOptions {
   bool quick = false;          // fewer repeats and a small peak: a smoke test, not a measurement (so no MFU)
   bool profile = false;        // also the operators of one training step and of sampling at each batch
   std::vector<std::string> precisions = {"fp32", "bf16"};  // auto: as train and sample would choose
+  std::string twin;  // bench/pytorch_fashion.py, run after ddpm's figures (fashion on the CPU only); "" = none
 };
 
 struct TrainFigures {
@@ -57,6 +60,7 @@ struct BenchReport {
   int threads = 0;
   int64_t parameters = 0, forward_flops_per_sample = 0;
   std::vector<PrecisionFigures> runs;  // one per precision, in the order asked for
+  std::optional<TwinFigures> twin;
   double peak_memory_mb = 0;
   double seconds = 0;  // wall time of the whole benchmark
 };

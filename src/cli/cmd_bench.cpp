@@ -61,12 +61,32 @@ void print_ratios(const BenchReport& r) {
   }
 }
 
+// Each precision's throughput over the Python twin's fp32 (--twin), in the same run.
+void print_twin(const BenchReport& r) {
+  const auto& twin = *r.twin;
+  fmt::print("\nPython twin (PyTorch {} eager, fp32): training {:.1f} images/s", twin.torch_version,
+             twin.train_images_per_s);
+  for (size_t i = 0; i < twin.sample_batches.size(); ++i)
+    fmt::print(", sampling batch {} {:.2f} calls/s", twin.sample_batches[i], twin.sample_calls_per_s[i]);
+  fmt::print("\n");
+  for (const auto& run : r.runs) {
+    std::string line = fmt::format("ddpm {} / twin: training {:.2f}x", precision_name(run.precision),
+                                   run.train.images_per_s / twin.train_images_per_s);
+    for (const auto& s : run.sample)
+      for (size_t i = 0; i < twin.sample_batches.size(); ++i)
+        if (twin.sample_batches[i] == s.batch)
+          line += fmt::format(", sampling batch {} {:.2f}x", s.batch, s.calls_per_s / twin.sample_calls_per_s[i]);
+    fmt::print("{}\n", line);
+  }
+}
+
 void print_report(const BenchReport& r, int top) {
   fmt::print("ddpm bench: device {}, {} threads, LibTorch {}\n", r.device, r.threads, r.torch_version);
   fmt::print("model {}: {} parameters, {:.3f} GFLOP forward per sample\n", r.preset, r.parameters,
              static_cast<double>(r.forward_flops_per_sample) * 1e-9);
   for (const auto& run : r.runs) print_run(run, top);
   print_ratios(r);
+  if (r.twin) print_twin(r);
   fmt::print("\npeak memory                 {:9.0f} MB\n", r.peak_memory_mb);
   fmt::print("benchmark time              {:9.1f} s\n", r.seconds);
   if (!std::isfinite(r.runs.front().train.mfu))
@@ -90,6 +110,9 @@ Subcommand add_bench(CLI::App& parent) {
                   "precisions measured in turn, comma-separated: fp32, bf16, auto (bf16 where the device has native "
                   "bf16); MFU is against each one's own peak")
       ->delimiter(',')->capture_default_str()->check(CLI::IsMember(precision_choices()));
+  app->add_option("--twin", o.twin,
+                  "also run this Python twin (bench/pytorch_fashion.py; needs python3-torch) in the same window and "
+                  "print ddpm's figures over its own");
   app->add_option("--top", f->top, "operators listed per profile (text output)")->capture_default_str()
       ->check(positive());
   return {app, [f] {

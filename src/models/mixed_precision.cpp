@@ -1,6 +1,7 @@
 #include "models/mixed_precision.h"
 
 #include <torch/nn/functional/conv.h>
+#include <torch/version.h>
 
 namespace ddpm {
 namespace {
@@ -46,9 +47,15 @@ Precision compute_precision() { return current; }
 torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
   if (current == Precision::fp32) return conv.ptr()->forward(x);
   const auto& o = conv->options;
-  // Only zero padding is used by the networks (and is what at::conv2d does).
-  return at::conv2d(low(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), c10::get<torch::ExpandingArray<2>>(o.padding()),
-                    *o.dilation(), o.groups())
+  // Only zero padding is used by the networks (and is what at::conv2d does). The padding is a variant:
+  // c10's own before LibTorch 2, std::variant since.
+#if TORCH_VERSION_MAJOR >= 2
+  const auto& padding = std::get<torch::ExpandingArray<2>>(o.padding());
+#else
+  const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+#endif
+  return at::conv2d(low(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding, *o.dilation(),
+                    o.groups())
       .to(torch::kFloat32);
 }
 

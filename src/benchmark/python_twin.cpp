@@ -1,0 +1,57 @@
+#include "benchmark/python_twin.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace ddpm {
+namespace {
+
+// `text` as one single-quoted shell word.
+std::string shell_quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+void check_python_twin(const std::string& script) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(script, ec))
+    throw std::invalid_argument(fmt::format("twin benchmark '{}': no such file", script));
+}
+
+TwinFigures run_python_twin(const std::string& script, int threads, bool quick) {
+  check_python_twin(script);
+  // Debian's interpreter, where python3-torch lives (a virtual environment's python3 may lack it).
+  const auto command = fmt::format("/usr/bin/python3 {} --json --threads {}{}", shell_quoted(script), threads,
+                                   quick ? " --quick" : "");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error(fmt::format("twin benchmark '{}': cannot start /usr/bin/python3", script));
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int status = pclose(pipe);
+  if (status != 0)
+    throw std::runtime_error(fmt::format("twin benchmark '{}' failed (status {}): it needs Debian's python3-torch "
+                                         "(apt-get install python3-torch)",
+                                         script, status));
+  TwinFigures twin;
+  try {
+    twin.report = nlohmann::json::parse(out);
+    twin.torch_version = twin.report.at("torch_version").get<std::string>();
+    twin.train_images_per_s = twin.report.at("train").at("images_per_s").get<double>();
+    for (const auto& s : twin.report.at("sample")) {
+      twin.sample_batches.push_back(s.at("batch").get<int64_t>());
+      twin.sample_calls_per_s.push_back(s.at("calls_per_s").get<double>());
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("twin benchmark '{}': not a benchmark report ({})", script, e.what()));
+  }
+  return twin;
+}
+
+}  // namespace ddpm
