@@ -107,9 +107,9 @@ Subcommand add_bench(CLI::App& parent) {
   app->add_flag("--quick", o.quick, "one repeat of everything: checks that it runs, measures little (no MFU)");
   app->add_flag("--profile", o.profile, "also LibTorch's profile of a training step and of sampling at each batch");
   app->add_option("--precision", o.precisions,
-                  "precisions measured in turn, comma-separated: fp32, bf16, auto (bf16 where the device has native "
-                  "bf16); MFU is against each one's own peak")
-      ->delimiter(',')->capture_default_str()->check(CLI::IsMember(precision_choices()));
+                  "precisions measured in turn, comma-separated: fp32, bf16, auto (as train would choose); MFU is "
+                  "against each one's own peak (default: fp32, and bf16 where the device has it natively)")
+      ->delimiter(',')->check(CLI::IsMember(precision_choices()));
   app->add_option("--twin", o.twin,
                   "also run this Python twin (bench/pytorch_fashion.py; needs python3-torch) in the same window and "
                   "print ddpm's figures over its own");

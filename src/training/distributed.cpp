@@ -94,6 +94,16 @@ void all_reduce(CollectiveGroup& group, torch::Tensor& tensor, c10d::ReduceOp op
         env.rank, env.world_size, what, timeout.count() / 1000.0, rethrown_message(error)));
 }
 
+// LibTorch 2.4 and later serve the store with libuv by default, and a build without libuv (Debian 13's)
+// then refuses to start ("use_libuv was requested but PyTorch was build without libuv support"). The
+// classic server works in every version; older versions have no such option (the overload below).
+template <typename Options>
+auto classic_store_server(Options& options, int) -> decltype(options.useLibUV = false, void()) {
+  options.useLibUV = false;
+}
+template <typename Options>
+void classic_store_server(Options&, long) {}
+
 // The rendezvous failed: at the store (rank 0 unreachable) or while the ranks connect to each other.
 std::string not_met(const DistributedEnv& env, const std::string& where, std::chrono::milliseconds timeout,
                     const std::exception& e) {
@@ -140,6 +150,7 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
     options.numWorkers = static_cast<size_t>(env.world_size);
     options.waitWorkers = true;
     options.timeout = timeout;
+    classic_store_server(options, 0);
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
     // torchrun's store outlives restarts: each attempt gets its own keys, as torch.distributed does.
     c.store = c10::make_intrusive<c10d::PrefixStore>(fmt::format("/ddpm/attempt_{}", env.restart_count), tcp);
