@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/shared_flags.h"
 #include "experiments/demo.h"
 
 namespace ddpm::cli {
@@ -16,6 +17,7 @@ Subcommand add_demo(CLI::App& parent) {
   app->add_option("--out", o->out, "output folder")->capture_default_str();
   app->add_flag("--force", o->replace, "write into an output folder that holds files, replacing them");
   app->add_option("--seed", o->seed, "seed")->capture_default_str();
+  add_precision_flag(*app, o->precision);
   app->add_option("--grid", o->grid, "images in the DDIM grid")->capture_default_str()->check(positive());
   app->add_option("--ddim-steps", o->ddim_steps, "DDIM steps")->capture_default_str()->check(positive());
   app->add_option("--ancestral-n", o->ancestral_n, "images drawn by Algorithm 2")->capture_default_str()->check(positive());

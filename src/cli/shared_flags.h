@@ -20,7 +20,7 @@ void add_sampler_flags(CLI::App& app, SamplerSpec& spec, const std::string& scop
 // --data with one help line per data source after `what` ("training data:").
 CLI::Option* add_data_flag(CLI::App& app, std::string& spec, const std::string& what);
 
-// --precision (train, sample, eval): auto | fp32 | bf16 into `name`, resolved later for the device.
+// --precision (train, sample, eval, demo): auto | fp32 | bf16 into `name`, resolved later for the device.
 CLI::Option* add_precision_flag(CLI::App& app, std::string& name);
 
 // A help text listing each choice's own help line after `what`.

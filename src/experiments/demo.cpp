@@ -33,6 +33,7 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::str
   g.n = n;
   g.seed = o.seed;
   g.sampler = spec;
+  g.precision = choose_precision(o.precision, torch::kCPU, model.config);
   const auto T = model.schedule.T;
   const int64_t evals = sampler_evaluations(spec, T) * n;
   log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations)...", n, spec.kind,

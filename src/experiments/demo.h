@@ -19,6 +19,7 @@ struct DemoOptions {
   int64_t ddim_steps = 25;
   int64_t ancestral_n = 8;
   int64_t ancestral_steps = 1000;  // Algorithm 2 over every t of the model's schedule (T = 1000)
+  std::string precision = "auto";  // of the network's products (runtime/precision.h), chosen for the model
   bool gmm = true;
   int64_t gmm_train_steps = 4000;
 };
