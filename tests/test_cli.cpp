@@ -72,6 +72,10 @@ TEST(Cli, TrainResumeInfoSample) {
   EXPECT_EQ(run_cli("train --data gmm:two-modes --out " + dir + " --steps 30").status, 1);
   EXPECT_EQ(run_cli("train --resume " + dir + "-missing --steps 40").status, 1);
   EXPECT_EQ(run_cli("train --resume " + dir + " --batch 3").status, 2);  // --resume takes the run's own config
+  EXPECT_EQ(run_cli("train --resume " + dir + " --precision bf16").status, 2);  // and computes as it began
+  // The default, auto, is recorded as what it chose: fp32 for the point MLP on every machine.
+  std::ifstream config_file(dir + "/config.json");
+  EXPECT_EQ(nlohmann::json::parse(config_file)["precision"], "fp32");
   auto resume = run_cli("train --resume " + dir + " --steps 40", true);
   ASSERT_EQ(resume.status, 0) << resume.out;
   EXPECT_NE(resume.out.find("resuming"), std::string::npos);
@@ -268,10 +272,10 @@ TEST(Cli, SampleCostFormatsAndLangevinKnobs) {
   EXPECT_EQ(run_cli("sample --model fashion --sampler langevin --langevin-snr 0.1 --langevin-epsilon 1e-5").status, 2);
 
   auto jpeg = run_cli("--threads 1 sample --model fashion --n 2 --batch 1 --sampler langevin --steps 2 --langevin-steps 2 "
-                      "--langevin-snr 0.16 --out " + dir + "/x.jpg", true);
+                      "--langevin-snr 0.16 --precision bf16 --out " + dir + "/x.jpg", true);
   ASSERT_EQ(jpeg.status, 0) << jpeg.out;
   EXPECT_NE(jpeg.out.find("sampling 2 with langevin (2 noise levels x 2 steps + a denoising step; 10 network "
-                          "evaluations in 10 batched calls"), std::string::npos) << jpeg.out;
+                          "evaluations in 10 batched calls; bf16)"), std::string::npos) << jpeg.out;
   EXPECT_NE(jpeg.out.find("sampling: batched calls 10/10 (100%)"), std::string::npos) << jpeg.out;
   std::ifstream in(dir + "/x.jpg", std::ios::binary);
   std::array<unsigned char, 3> magic{};

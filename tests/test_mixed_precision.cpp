@@ -127,14 +127,29 @@ TEST(MixedPrecision, GradientsReachFp32WeightsInTheirDirection) {
   }
   const double cosine = torch::cosine_similarity(gradients[0], gradients[1], 0).item<double>();
   EXPECT_GT(cosine, 0.999);
-  EXPECT_LT(cosine, 1.0 - 1e-9) << "the bf16 step computed in fp32";
+  EXPECT_FALSE(torch::equal(gradients[0], gradients[1])) << "the bf16 step computed in fp32";
 }
 
-// The predictor's bf16 copies of the weights, made once, give exactly what casting them at every call gives.
+// The predictor's bf16 copies of the weights, made once, give exactly what casting them at every call gives;
+// a weight changed since its copy was made is not served from the copy.
 TEST(MixedPrecision, PredictorWeightCopiesChangeNothing) {
   torch::manual_seed(6);
   UNetImpl net(tiny_unet());
   net.eval();
+  {
+    const Bf16Weights copies(net);
+    for (const auto& p : net.parameters()) {
+      const auto copy = copies.find(p);
+      ASSERT_TRUE(copy.defined());
+      EXPECT_EQ(copy.dtype(), torch::kBFloat16);
+      EXPECT_TRUE(torch::equal(copy, p.to(torch::kBFloat16)));
+    }
+    EXPECT_FALSE(copies.find(torch::zeros({2})).defined());
+    torch::NoGradGuard no_grad;
+    auto weight = net.parameters().front();  // a handle on the parameter itself
+    weight.add_(1.0);
+    EXPECT_FALSE(copies.find(weight).defined()) << "a stale copy of a changed weight";
+  }
   const auto x = torch::randn({2, 1, 8, 8});
   const auto t = torch::tensor({3, 700}, torch::kLong);
   const auto predicted = network_predictor(net, Precision::bf16)(x, t);

@@ -127,6 +127,7 @@ TEST(Trainer, LossFallsOnPoints) {
 // Training 2k steps in one go and k steps + resume to 2k give bit-identical weights, EMA included, with the
 // training settings at their defaults (U-Net, in fp32 and in bf16) and away from them (MLP).
 TEST(Trainer, ResumeIsBitExact) {
+  std::vector<torch::Tensor> unet_fp32;  // the U-Net trained in fp32: bf16 must train another one
   for (const auto& [unet, precision] : std::vector<std::pair<bool, std::string>>{{false, "fp32"}, {true, "fp32"}, {true, "bf16"}}) {
     SCOPED_TRACE(precision);
     const auto data = unet ? write_idx_images("resume") : write_points("resume");
@@ -139,6 +140,9 @@ TEST(Trainer, ResumeIsBitExact) {
     const int64_t half = config.steps / 2;
     auto straight = Trainer::create(config, fresh_dir("straight"), !unet);
     train_steps(*straight, config.steps);
+    EXPECT_EQ(straight->config().precision, precision);
+    if (unet && precision == "fp32") unet_fp32 = straight->model().parameters();
+    if (unet && precision == "bf16") EXPECT_FALSE(torch::equal(unet_fp32.front(), straight->model().parameters().front()));
 
     const auto dir = fresh_dir("split");
     {
@@ -148,6 +152,7 @@ TEST(Trainer, ResumeIsBitExact) {
     }
     auto resumed = Trainer::resume(dir, std::nullopt);
     ASSERT_EQ(resumed->step(), half);
+    EXPECT_EQ(resumed->config().precision, precision);
     train_steps(*resumed, config.steps);
     expect_identical(straight->model(), resumed->model());
     expect_identical(straight->ema_model(), resumed->ema_model());

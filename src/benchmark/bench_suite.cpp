@@ -79,13 +79,15 @@ BenchReport run_bench(const BenchOptions& o) {
   const auto model = model_preset(r.preset);
   r.parameters = parameter_count(*build_model(model));
   r.forward_flops_per_sample = forward_flops_per_sample(model);
-  auto precisions = o.precisions;
-  if (precisions.empty()) {
-    precisions = {"fp32"};
-    if (has_native_bf16(device)) precisions.push_back("bf16");
+  auto names = o.precisions;
+  if (names.empty()) {
+    names = {"fp32"};
+    if (has_native_bf16(device)) names.push_back("bf16");
   }
-  for (const auto& name : precisions)
-    r.runs.push_back(measure(model, o, device, choose_precision(name, device, model), r.forward_flops_per_sample));
+  std::vector<Precision> precisions;  // all checked before the first is measured
+  for (const auto& name : names) precisions.push_back(choose_precision(name, device, model));
+  for (const auto precision : precisions)
+    r.runs.push_back(measure(model, o, device, precision, r.forward_flops_per_sample));
   r.peak_memory_mb = peak_memory_mb(device);  // before the twin: the figure is ddpm's own (getrusage RSS)
   if (!o.twin.empty()) r.twin = run_python_twin(o.twin, r.threads, o.quick);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,6 +1,10 @@
 #include "benchmark/python_twin.h"
 
+#include <sys/wait.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -27,7 +31,9 @@ void check_python_twin(const std::string& script) {
 TwinFigures run_python_twin(const std::string& script, int threads, bool quick) {
   check_python_twin(script);
   // Debian's interpreter, where python3-torch lives (a virtual environment's python3 may lack it).
-  const auto command = fmt::format("/usr/bin/python3 {} --json --threads {}{}", shell_quoted(script), threads,
+  // An absolute path: a script named "-x" is not read as an option.
+  const auto command = fmt::format("/usr/bin/python3 {} --json --threads {}{}",
+                                   shell_quoted(std::filesystem::absolute(script).string()), threads,
                                    quick ? " --quick" : "");
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error(fmt::format("twin benchmark '{}': cannot start /usr/bin/python3", script));
@@ -35,10 +41,14 @@ TwinFigures run_python_twin(const std::string& script, int threads, bool quick) 
   char buffer[4096];
   for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
   const int status = pclose(pipe);
-  if (status != 0)
-    throw std::runtime_error(fmt::format("twin benchmark '{}' failed (status {}): it needs Debian's python3-torch "
+  if (status == -1) throw std::runtime_error(fmt::format("twin benchmark '{}': {}", script, std::strerror(errno)));
+  if (WIFSIGNALED(status))
+    throw std::runtime_error(fmt::format("twin benchmark '{}' was killed by signal {}", script, WTERMSIG(status)));
+  if (WEXITSTATUS(status) == 127) throw std::runtime_error("twin benchmark: no /usr/bin/python3");
+  if (WEXITSTATUS(status) != 0)
+    throw std::runtime_error(fmt::format("twin benchmark '{}' failed (exit {}): it needs Debian's python3-torch "
                                          "(apt-get install python3-torch)",
-                                         script, status));
+                                         script, WEXITSTATUS(status)));
   TwinFigures twin;
   try {
     twin.report = nlohmann::json::parse(out);

@@ -43,11 +43,11 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
   ProgressLine progress("bound: network evaluations", evaluations, 0,
-                        fmt::format("bound of {} on {} {} examples: {}, {} network evaluations", model.path, options.n,
-                                    test.name,
+                        fmt::format("bound of {} on {} {} examples: {}, {} network evaluations in {}", model.path,
+                                    options.n, test.name,
                                     exact ? fmt::format("all {} terms", schedule.T)
                                           : fmt::format("~{} strata of t + decoder + prior", options.bound.strata),
-                                    evaluations));
+                                    evaluations, precision_name(options.precision)));
   const auto r = evaluate_nll(model, test, options, [&](int64_t done, int64_t) { progress.update(done); });
   progress.finish();
   const int64_t kl_terms = r.terms.evaluations / r.n - 1;
@@ -64,7 +64,8 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
                           {"decoder_standard_error", finite_or_null(r.decoder.standard_error)},
                           {"terms", terms}, {"n", r.n}, {"timesteps", kl_terms}, {"exact", r.terms.exact},
                           {"T", schedule.T}, {"variance", f.variance}, {"clip_x0", !f.no_clip},
-                          {"network_evaluations", r.terms.evaluations}, {"seed", f.seed}, {"seconds", r.seconds}};
+                          {"network_evaluations", r.terms.evaluations}, {"seed", f.seed}, {"seconds", r.seconds},
+                          {"arithmetic", precision_name(options.precision)}};  // "precision" is a metric in fid
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -99,9 +100,10 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   // generate() reports steps per batch of samples; count them over all batches.
   const int64_t batches = (options.n + options.batch - 1) / options.batch;
   ProgressLine line("sampling: batched calls", batches * sampler_evaluations(options.sampler, schedule.T), 0,
-                    fmt::format("sample quality of {}: {} samples by {} ({} network evaluations), features {}",
+                    fmt::format("sample quality of {}: {} samples by {} ({} network evaluations in {}), features {}",
                                 model.path, options.n, options.sampler.kind,
-                                options.n * sampler_evaluations(options.sampler, schedule.T), features.description));
+                                options.n * sampler_evaluations(options.sampler, schedule.T),
+                                precision_name(options.precision), features.description));
   int64_t calls_done = 0;
   const auto r = evaluate_sample_quality(
       model, test, features, options,
@@ -121,7 +123,7 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
                           {"sampler", {{"kind", options.sampler.kind}, {"steps", steps}, {"eta", options.sampler.eta},
                                        {"clip_x0", !f.no_clip}}},
                           {"seed", f.seed}, {"seconds_generation", r.seconds_generation},
-                          {"seconds", r.seconds_total}};
+                          {"seconds", r.seconds_total}, {"arithmetic", precision_name(options.precision)}};
     if (!names.empty()) {
       nlohmann::json histogram = nlohmann::json::object(), reference = nlohmann::json::object();
       for (size_t c = 0; c < names.size(); ++c) {

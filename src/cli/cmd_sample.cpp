@@ -72,9 +72,9 @@ void run(SampleFlags& f) {
   ProgressLine progress_line("sampling: batched calls", batches * per_sample, 0);
   const std::string variance =
       spec.kind == "ancestral" ? "; variance " + to_string(resolved_variance(spec, schedule.T)) : "";
-  progress_line.note(fmt::format("sampling {} with {} ({}; {} network evaluations in {} batched calls{}) from {}",
+  progress_line.note(fmt::format("sampling {} with {} ({}; {} network evaluations in {} batched calls{}; {}) from {}",
                                  f.options.n, spec.kind, how, f.options.n * per_sample, batches * per_sample, variance,
-                                 model.path));
+                                 precision_name(f.options.precision), model.path));
   int64_t calls = 0;
   StepCallback progress = [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
     progress_line.update(++calls);

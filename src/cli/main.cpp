@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/remedy_flags.h"
-#include "io/output_path.h"
+#include "io/remedy.h"
 #include "runtime/cpu_runtime.h"
 #include "training/stop_signal.h"
 #include "version.h"

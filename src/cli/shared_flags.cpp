@@ -32,7 +32,8 @@ CLI::Option* add_precision_flag(CLI::App& app, std::string& name) {
   return app
       .add_option("--precision", name,
                   fmt::format("arithmetic of the network's convolutions, linear layers and attention: fp32, or bf16 "
-                              "with fp32 weights; auto: bf16 where the device has native bf16 (this CPU: {})",
+                              "with fp32 weights; auto: bf16 where the device has native bf16 (this machine's CPU: "
+                              "{}) and the network gains from it (U-Nets; the point MLP stays fp32)",
                               has_native_bf16(torch::kCPU) ? "yes" : "no"))
       ->capture_default_str()
       ->check(CLI::IsMember(precision_choices()));

@@ -27,17 +27,18 @@ struct ImageStage {
 };
 
 // Samples `n` images with `spec` into OUT/file as a grid; with a trajectory file, also the generation process.
-ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, const std::string& file, int64_t n, SamplerSpec spec,
+ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision precision, const std::string& file, int64_t n,
+                       SamplerSpec spec,
                        const std::string& trajectory_file, const std::function<void(const std::string&)>& log) {
   GenerateOptions g;
   g.n = n;
   g.seed = o.seed;
   g.sampler = spec;
-  g.precision = choose_precision(o.precision, torch::kCPU, model.config);
+  g.precision = precision;
   const auto T = model.schedule.T;
   const int64_t evals = sampler_evaluations(spec, T) * n;
-  log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations)...", n, spec.kind,
-                  spec.steps > 0 ? spec.steps : T, evals));
+  log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations, {})...", n, spec.kind,
+                  spec.steps > 0 ? spec.steps : T, evals, precision_name(precision)));
   std::unique_ptr<TrajectoryRecorder> recorder;
   if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>();
   const auto start = Clock::now();
@@ -74,6 +75,7 @@ std::string weights_text(const nlohmann::json& weights) {
 DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::string&)>& log) {
   const auto start = Clock::now();
   auto model = load_trained_model(o.model);
+  const auto precision = choose_precision(o.precision, torch::kCPU, model.config);  // before any work or output
   check_output_folder(o.out, {{model.path}, o.replace});
   std::filesystem::create_directories(o.out);
   DemoResult result;
@@ -90,7 +92,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   ddim.kind = "ddim";
   ddim.steps = o.ddim_steps;
   ddim.spacing = "trailing";  // ends at t = 1 and starts at t = T with few steps
-  const auto fast = sample_grid(model, o, "samples-ddim.png", o.grid, ddim, "", log);
+  const auto fast = sample_grid(model, o, precision, "samples-ddim.png", o.grid, ddim, "", log);
   result.files.push_back({fast.path, fmt::format("{} samples by DDIM (eta = 0) in {} steps: the fast sampler", o.grid,
                                                    o.ddim_steps)});
   summary += "- " + fast.line + "\n";
@@ -98,7 +100,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   SamplerSpec ancestral;
   ancestral.kind = "ancestral";
   ancestral.steps = o.ancestral_steps;
-  const auto slow = sample_grid(model, o, "samples-ancestral.png", o.ancestral_n, ancestral, "trajectory.png", log);
+  const auto slow = sample_grid(model, o, precision, "samples-ancestral.png", o.ancestral_n, ancestral, "trajectory.png", log);
   result.files.push_back({slow.path, fmt::format("{} samples by ancestral sampling (Algorithm 2) over {} steps",
                                                  o.ancestral_n, o.ancestral_steps)});
   result.files.push_back({slow.trajectory_path,

@@ -9,8 +9,7 @@
 namespace ddpm {
 
 // `precision`: of the network's products (models/mixed_precision.h); the prediction is fp32 either way. In
-// bf16 the predictor copies the weights as they are when it is made: the network must not be trained while
-// a predictor of it samples.
+// bf16 the predictor casts the weights once, when it is made (a weight changed since is cast at each call).
 NoisePredictor network_predictor(NoiseNetImpl& net, Precision precision = Precision::fp32);
 
 }  // namespace ddpm

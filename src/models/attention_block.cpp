@@ -20,7 +20,8 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t norm_groups, do
   to_out->push_back(to_out_0);
 }
 
-// The products run in the compute precision (models/mixed_precision.h), the softmax in fp32.
+// The products run in the compute precision (models/mixed_precision.h); before LibTorch 2 the softmax
+// between them runs in fp32 (LibTorch 2's fused kernel keeps its own accumulation).
 torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
   const auto qc = in_compute_precision(q), kc = in_compute_precision(k), vc = in_compute_precision(v);
 #if TORCH_VERSION_MAJOR >= 2

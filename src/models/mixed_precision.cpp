@@ -1,6 +1,5 @@
 #include "models/mixed_precision.h"
 
-#include <torch/nn/functional/conv.h>
 #include <torch/version.h>
 
 namespace ddpm {
@@ -23,12 +22,12 @@ torch::Tensor low_parameter(const torch::Tensor& p) {
 
 Bf16Weights::Bf16Weights(const torch::nn::Module& net) {
   torch::NoGradGuard no_grad;
-  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), low(p));
+  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), Copy{p._version(), low(p)});
 }
 
 torch::Tensor Bf16Weights::find(const torch::Tensor& weight) const {
   const auto it = copies_.find(weight.unsafeGetTensorImpl());
-  return it == copies_.end() ? torch::Tensor() : it->second;
+  return it == copies_.end() || it->second.version != weight._version() ? torch::Tensor() : it->second.bf16;
 }
 
 PrecisionScope::PrecisionScope(Precision precision, const Bf16Weights* weights)

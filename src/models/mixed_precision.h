@@ -12,6 +12,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <cstdint>
 #include <unordered_map>
 
 #include "runtime/precision.h"
@@ -23,11 +24,16 @@ namespace ddpm {
 class Bf16Weights {
  public:
   explicit Bf16Weights(const torch::nn::Module& net);
-  // The copy of `weight`, or an undefined tensor for a tensor that is not one of the network's parameters.
+  // The copy of `weight`, or an undefined tensor for a tensor that is not one of the network's parameters
+  // or that changed since the copy was made (its version counter moved on: an optimizer step, a copy_).
   torch::Tensor find(const torch::Tensor& weight) const;
 
  private:
-  std::unordered_map<const c10::TensorImpl*, torch::Tensor> copies_;
+  struct Copy {
+    int64_t version;
+    torch::Tensor bf16;
+  };
+  std::unordered_map<const c10::TensorImpl*, Copy> copies_;
 };
 
 class PrecisionScope {

@@ -1,6 +1,6 @@
 // The arithmetic a network's products run in (--precision): fp32, or bf16 with fp32 weights
 // (models/mixed_precision.h). "auto" is bf16 where the device has native bf16 arithmetic (CPUs with
-// AVX512-BF16 or AMX, CUDA GPUs of compute capability 8.0 and later) and the network's products are large
+// AVX512-BF16, which every AMX CPU has, CUDA GPUs of compute capability 8.0 and later) and the network's products are large
 // enough to pay for the casts, fp32 elsewhere: docs/PERFORMANCE.md has the measurements behind that rule.
 #pragma once
 

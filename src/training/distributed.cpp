@@ -178,6 +178,8 @@ std::shared_ptr<DistributedGroup> DistributedGroup::join(const DistributedEnv& e
       }
       c.group = c10::make_intrusive<c10d::ProcessGroupGloo>(c.store, env.rank, env.world_size, options);
     }
+  } catch (const ActionableError&) {
+    throw;  // already says what to do (no NCCL: train on the CPU), not a rendezvous timeout
   } catch (const std::exception& e) {
     throw ActionableError(not_met(env, where, timeout, e), Remedy::raise_group_timeout);
   }

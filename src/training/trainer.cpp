@@ -126,6 +126,10 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   try {
     config = data.state.at("config").get<TrainConfig>();
     check_run_config(run_dir, data.state.at("config_digest").get<std::string>());
+    // A run records the precision it chose; one that says anything else cannot continue as it began.
+    if (config.precision != "fp32" && config.precision != "bf16")
+      throw std::runtime_error(fmt::format("checkpoint '{}': state.json: precision '{}' (a run records fp32 or bf16)",
+                                           *latest, config.precision));
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("checkpoint '{}': state.json: {}", *latest, e.what()));
   }
