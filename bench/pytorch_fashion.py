@@ -10,7 +10,9 @@ Measured as `ddpm bench` measures (src/benchmark/): the best of several timed re
 output must be finite; the matrix-product peak of n x n float32 products; the training step = t ~ U{0..T-1},
 eps ~ N(0, I), x_t (Ho et al. eq. 4), L_simple, zero_grad, backward, loss.item(), gradient-norm clip 1.0, Adam step
 (lr 2e-4) on uniform data in [-1, 1]; sampling = respaced ancestral steps (network evaluation, x_0 prediction
-clipped to [-1, 1], posterior mean, noise) at batch 1, 16, 256.
+clipped to [-1, 1], posterior mean, noise) at batch 1, 16, 256. On PyTorch 2 both are measured a second time
+with the forward under PyTorch's CPU bf16 autocast (`"autocast_bf16"` in the JSON); PyTorch 1.13's autocast
+cannot run this network.
 
 Needs Debian's python3-torch (PyTorch 1.13.1, CPU; the same OpenBLAS as LibTorch):
     apt-get install python3-torch
@@ -208,7 +210,13 @@ def linear_schedule(T=1000):
     return betas, torch.cumprod(1 - betas, 0)
 
 
-def training_images_per_second(cfg, batch, repeats):
+def predict(net, xt, t, autocast):
+    """The network's prediction in fp32; with autocast, its forward under PyTorch's CPU bf16 autocast."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        return net(xt, t).float()
+
+
+def training_images_per_second(cfg, batch, repeats, autocast=False):
     torch.manual_seed(0)
     net = UNet(cfg)
     adam = torch.optim.Adam(net.parameters(), lr=2e-4)
@@ -221,7 +229,7 @@ def training_images_per_second(cfg, batch, repeats):
         eps = torch.randn_like(x0)
         xt = sqrt_ab[t].view(-1, 1, 1, 1) * x0 + sqrt_1mab[t].view(-1, 1, 1, 1) * eps
         net.train()
-        loss = (eps - net(xt, t)).pow(2).flatten(1).mean(1).mean()
+        loss = (eps - predict(net, xt, t, autocast)).pow(2).flatten(1).mean(1).mean()
         adam.zero_grad()
         loss.backward()
         value = loss.item()
@@ -234,7 +242,7 @@ def training_images_per_second(cfg, batch, repeats):
     return batch / best_seconds_per_call(step, repeats)
 
 
-def sampling_calls_per_second(cfg, batch, repeats, evals):
+def sampling_calls_per_second(cfg, batch, repeats, evals, autocast=False):
     torch.manual_seed(0)
     net = UNet(cfg).eval()
     # Respaced ancestral sampling over `evals` evenly spaced steps, posterior variance (as ddpm with --steps).
@@ -254,7 +262,7 @@ def sampling_calls_per_second(cfg, batch, repeats, evals):
             x = x_T
             for i in reversed(range(len(steps))):
                 t = torch.full((batch,), steps[i], dtype=torch.long)
-                eps = net(x, t)
+                eps = predict(net, x, t, autocast)
                 x0 = (recip[i] * x - recipm1[i] * eps).clamp(-1, 1)
                 mean = coef_x0[i] * x0 + coef_xt[i] * x
                 x = mean + sigma[i] * torch.randn_like(x) if i > 0 else mean
@@ -278,18 +286,30 @@ def main():
     sizes, mm_rep, rep, evals1 = ([512], 2, 1, 2) if a.quick else ([1024, 2048], 5, 5, 32)
     start = time.perf_counter()
     peak, peak_by_engine = matmul_peak_gflops(sizes, mm_rep)
-    ips = training_images_per_second(cfg, 64, rep)
-    train = dict(preset="fashion", batch=64, images_per_s=ips, steps_per_s=ips / 64, gflops=3 * gflop * ips,
-                 mfu=3 * gflop * ips / peak)
-    sample = []
-    for batch in (1, 16, 256):
-        # A batched call evaluates the network on `batch` samples (ddpm bench's calls_per_s, evaluations_per_s).
-        cps = sampling_calls_per_second(cfg, batch, rep, max(1, evals1 // batch))
-        sample.append(dict(batch=batch, calls_per_s=cps, evaluations_per_s=cps * batch, latency_ms=1000 / cps,
-                           gflops=gflop * batch * cps, mfu=gflop * batch * cps / peak))
+    def measure(autocast):
+        ips = training_images_per_second(cfg, 64, rep, autocast)
+        train = dict(preset="fashion", batch=64, images_per_s=ips, steps_per_s=ips / 64, gflops=3 * gflop * ips,
+                     mfu=3 * gflop * ips / peak)
+        sample = []
+        for batch in (1, 16, 256):
+            # A batched call evaluates the network on `batch` samples (ddpm bench's calls_per_s, evaluations_per_s).
+            cps = sampling_calls_per_second(cfg, batch, rep, max(1, evals1 // batch), autocast)
+            sample.append(dict(batch=batch, calls_per_s=cps, evaluations_per_s=cps * batch, latency_ms=1000 / cps,
+                               gflops=gflop * batch * cps, mfu=gflop * batch * cps / peak))
+        return train, sample
+
+    train, sample = measure(False)
+    ips = train["images_per_s"]
+    # PyTorch 1.13's CPU autocast cannot run this network (group_norm stops on "expected scalar type BFloat16
+    # but found Float"); PyTorch 2 can, so there the bf16 twin is measured too (MFU against the fp32 peak).
+    autocast_bf16 = None
+    if int(torch.__version__.split(".")[0]) >= 2:
+        a_train, a_sample = measure(True)
+        autocast_bf16 = dict(train=a_train, sample=a_sample)
     report = dict(device="cpu", threads=torch.get_num_threads(), torch_version=torch.__version__,
                   implementation="pytorch-eager", parameters=parameters, forward_flops_per_sample=round(gflop * 1e9),
-                  peak_gflops=peak, peak_by_engine=peak_by_engine, train=train, sample=sample, seconds=time.perf_counter() - start)
+                  peak_gflops=peak, peak_by_engine=peak_by_engine, train=train, sample=sample, autocast_bf16=autocast_bf16,
+                  seconds=time.perf_counter() - start)
     if a.json:
         print(json.dumps(report))
         return
@@ -301,6 +321,10 @@ def main():
     for s in sample:
         print(f"sampling, batch {s['batch']:<4}        {s['calls_per_s']:9.2f} calls/s  {s['latency_ms']:8.2f} ms/step "
               f"{s['gflops']:7.1f} GFLOP/s  MFU {s['mfu']:.2f}")
+    if autocast_bf16:
+        a = autocast_bf16
+        print(f"autocast bf16: training {a['train']['images_per_s']:.1f} images/s; sampling "
+              + ", ".join(f"batch {s['batch']} {s['calls_per_s']:.2f} calls/s" for s in a["sample"]))
 
 
 if __name__ == "__main__":

@@ -129,16 +129,20 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
     j["runs"].push_back(row);
   }
   if (r.twin) {
-    // Each precision's throughput over the twin's fp32, figure by figure.
+    // Each precision's throughput over the twin's fp32 and, for bf16 where PyTorch has it, its autocast bf16.
     j["twin"] = r.twin->report;
-    for (size_t k = 0; k < r.runs.size(); ++k) {
-      const auto& run = r.runs[k];
-      auto& ratios = j["runs"][k]["over_twin"];
-      ratios["train"] = run.train.images_per_s / r.twin->train_images_per_s;
+    const auto ratios = [](const PrecisionFigures& run, const TwinRun& twin) {
+      nlohmann::json out = {{"train", run.train.images_per_s / twin.train_images_per_s}, {"sample", nlohmann::json::array()}};
       for (const auto& s : run.sample)
-        for (size_t i = 0; i < r.twin->sample_batches.size(); ++i)
-          if (r.twin->sample_batches[i] == s.batch)
-            ratios["sample"].push_back({{"batch", s.batch}, {"ratio", s.calls_per_s / r.twin->sample_calls_per_s[i]}});
+        for (size_t i = 0; i < twin.sample_batches.size(); ++i)
+          if (twin.sample_batches[i] == s.batch)
+            out["sample"].push_back({{"batch", s.batch}, {"ratio", s.calls_per_s / twin.sample_calls_per_s[i]}});
+      return out;
+    };
+    for (size_t k = 0; k < r.runs.size(); ++k) {
+      j["runs"][k]["over_twin"] = ratios(r.runs[k], r.twin->fp32);
+      if (r.runs[k].precision == Precision::bf16 && r.twin->autocast_bf16)
+        j["runs"][k]["over_twin_autocast"] = ratios(r.runs[k], *r.twin->autocast_bf16);
     }
   }
 }

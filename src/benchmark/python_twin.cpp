@@ -20,6 +20,17 @@ std::string shell_quoted(const std::string& text) {
   return quoted + "'";
 }
 
+// The figures of one precision of the report: its "train" and "sample" entries.
+TwinRun twin_run(const nlohmann::json& j) {
+  TwinRun run;
+  run.train_images_per_s = j.at("train").at("images_per_s").get<double>();
+  for (const auto& s : j.at("sample")) {
+    run.sample_batches.push_back(s.at("batch").get<int64_t>());
+    run.sample_calls_per_s.push_back(s.at("calls_per_s").get<double>());
+  }
+  return run;
+}
+
 }  // namespace
 
 void check_python_twin(const std::string& script) {
@@ -53,11 +64,9 @@ TwinFigures run_python_twin(const std::string& script, int threads, bool quick) 
   try {
     twin.report = nlohmann::json::parse(out);
     twin.torch_version = twin.report.at("torch_version").get<std::string>();
-    twin.train_images_per_s = twin.report.at("train").at("images_per_s").get<double>();
-    for (const auto& s : twin.report.at("sample")) {
-      twin.sample_batches.push_back(s.at("batch").get<int64_t>());
-      twin.sample_calls_per_s.push_back(s.at("calls_per_s").get<double>());
-    }
+    twin.fp32 = twin_run(twin.report);
+    const auto autocast = twin.report.value("autocast_bf16", nlohmann::json());
+    if (!autocast.is_null()) twin.autocast_bf16 = twin_run(autocast);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("twin benchmark '{}': not a benchmark report ({})", script, e.what()));
   }

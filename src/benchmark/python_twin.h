@@ -7,17 +7,23 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ddpm {
 
-struct TwinFigures {
-  std::string torch_version;
-  double train_images_per_s = 0;           // batch 64, fp32
+struct TwinRun {
+  double train_images_per_s = 0;           // batch 64
   std::vector<int64_t> sample_batches;     // 1, 16, 256
   std::vector<double> sample_calls_per_s;  // at those batches
-  nlohmann::json report;                   // the script's whole JSON report
+};
+
+struct TwinFigures {
+  std::string torch_version;
+  TwinRun fp32;
+  std::optional<TwinRun> autocast_bf16;  // PyTorch 2 only: its CPU autocast cannot run the network on 1.13
+  nlohmann::json report;                 // the script's whole JSON report
 };
 
 // Throws std::invalid_argument if `script` is not a file: checked before the benchmark's own minutes.

@@ -61,17 +61,17 @@ void print_ratios(const BenchReport& r) {
   }
 }
 
-// Each precision's throughput over the Python twin's fp32 (--twin), in the same run.
-void print_twin(const BenchReport& r) {
-  const auto& twin = *r.twin;
-  fmt::print("\nPython twin (PyTorch {} eager, fp32): training {:.1f} images/s", twin.torch_version,
-             twin.train_images_per_s);
+// ddpm's figures over one of the Python twin's runs, in the same window (--twin).
+void print_over_twin(const BenchReport& r, const TwinRun& twin, const std::string& twin_name, bool bf16_only) {
+  std::string line = fmt::format("\nPython twin (PyTorch {} eager, {}): training {:.1f} images/s",
+                                 r.twin->torch_version, twin_name, twin.train_images_per_s);
   for (size_t i = 0; i < twin.sample_batches.size(); ++i)
-    fmt::print(", sampling batch {} {:.2f} calls/s", twin.sample_batches[i], twin.sample_calls_per_s[i]);
-  fmt::print("\n");
+    line += fmt::format(", sampling batch {} {:.2f} calls/s", twin.sample_batches[i], twin.sample_calls_per_s[i]);
+  fmt::print("{}\n", line);
   for (const auto& run : r.runs) {
-    std::string line = fmt::format("ddpm {} / twin: training {:.2f}x", precision_name(run.precision),
-                                   run.train.images_per_s / twin.train_images_per_s);
+    if (bf16_only && run.precision != Precision::bf16) continue;
+    line = fmt::format("ddpm {} / twin {}: training {:.2f}x", precision_name(run.precision), twin_name,
+                       run.train.images_per_s / twin.train_images_per_s);
     for (const auto& s : run.sample)
       for (size_t i = 0; i < twin.sample_batches.size(); ++i)
         if (twin.sample_batches[i] == s.batch)
@@ -86,7 +86,10 @@ void print_report(const BenchReport& r, int top) {
              static_cast<double>(r.forward_flops_per_sample) * 1e-9);
   for (const auto& run : r.runs) print_run(run, top);
   print_ratios(r);
-  if (r.twin) print_twin(r);
+  if (r.twin) {
+    print_over_twin(r, r.twin->fp32, "fp32", false);
+    if (r.twin->autocast_bf16) print_over_twin(r, *r.twin->autocast_bf16, "autocast bf16", true);
+  }
   fmt::print("\npeak memory                 {:9.0f} MB\n", r.peak_memory_mb);
   fmt::print("benchmark time              {:9.1f} s\n", r.seconds);
   if (!std::isfinite(r.runs.front().train.mfu))
