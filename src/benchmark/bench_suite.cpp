@@ -63,6 +63,21 @@ PrecisionFigures measure(const ModelConfig& model, const BenchOptions& o, const 
   return r;
 }
 
+TwinRatios over(const PrecisionFigures& run, const TwinRun& twin) {
+  TwinRatios ratios;
+  ratios.train = run.train.images_per_s / twin.train_images_per_s;
+  for (const auto& s : run.sample)
+    for (size_t i = 0; i < twin.sample_batches.size(); ++i)
+      if (twin.sample_batches[i] == s.batch) ratios.sample.emplace_back(s.batch, s.calls_per_s / twin.sample_calls_per_s[i]);
+  return ratios;
+}
+
+nlohmann::json ratios_json(const TwinRatios& ratios) {
+  nlohmann::json j = {{"train", ratios.train}, {"sample", nlohmann::json::array()}};
+  for (const auto& [batch, ratio] : ratios.sample) j["sample"].push_back({{"batch", batch}, {"ratio", ratio}});
+  return j;
+}
+
 }  // namespace
 
 BenchReport run_bench(const BenchOptions& o) {
@@ -89,7 +104,14 @@ BenchReport run_bench(const BenchOptions& o) {
   for (const auto precision : precisions)
     r.runs.push_back(measure(model, o, device, precision, r.forward_flops_per_sample));
   r.peak_memory_mb = peak_memory_mb(device);  // before the twin: the figure is ddpm's own (getrusage RSS)
-  if (!o.twin.empty()) r.twin = run_python_twin(o.twin, r.threads, o.quick);
+  if (!o.twin.empty()) {
+    r.twin = run_python_twin(o.twin, r.threads, o.quick);
+    for (auto& run : r.runs) {
+      run.over_twin = over(run, r.twin->fp32);
+      if (run.precision == Precision::bf16 && r.twin->autocast_bf16)
+        run.over_twin_autocast = over(run, *r.twin->autocast_bf16);
+    }
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
@@ -128,22 +150,10 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
     }
     j["runs"].push_back(row);
   }
-  if (r.twin) {
-    // Each precision's throughput over the twin's fp32 and, for bf16 where PyTorch has it, its autocast bf16.
-    j["twin"] = r.twin->report;
-    const auto ratios = [](const PrecisionFigures& run, const TwinRun& twin) {
-      nlohmann::json out = {{"train", run.train.images_per_s / twin.train_images_per_s}, {"sample", nlohmann::json::array()}};
-      for (const auto& s : run.sample)
-        for (size_t i = 0; i < twin.sample_batches.size(); ++i)
-          if (twin.sample_batches[i] == s.batch)
-            out["sample"].push_back({{"batch", s.batch}, {"ratio", s.calls_per_s / twin.sample_calls_per_s[i]}});
-      return out;
-    };
-    for (size_t k = 0; k < r.runs.size(); ++k) {
-      j["runs"][k]["over_twin"] = ratios(r.runs[k], r.twin->fp32);
-      if (r.runs[k].precision == Precision::bf16 && r.twin->autocast_bf16)
-        j["runs"][k]["over_twin_autocast"] = ratios(r.runs[k], *r.twin->autocast_bf16);
-    }
+  if (r.twin) j["twin"] = r.twin->report;
+  for (size_t k = 0; k < r.runs.size(); ++k) {
+    if (r.runs[k].over_twin) j["runs"][k]["over_twin"] = ratios_json(*r.runs[k].over_twin);
+    if (r.runs[k].over_twin_autocast) j["runs"][k]["over_twin_autocast"] = ratios_json(*r.runs[k].over_twin_autocast);
   }
 }
 

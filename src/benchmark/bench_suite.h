@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "benchmark/matmul_peak.h"
@@ -48,6 +49,12 @@ struct SampleFigures {
   std::vector<OpTime> profile;   // per batched call
 };
 
+// Throughput over one of the Python twin's runs: training, and sampling at each batch both measured.
+struct TwinRatios {
+  double train = 0;
+  std::vector<std::pair<int64_t, double>> sample;  // (batch, ratio of calls/s)
+};
+
 // The figures of one precision: its own peak, and training and sampling against it.
 struct PrecisionFigures {
   Precision precision = Precision::fp32;
@@ -55,6 +62,8 @@ struct PrecisionFigures {
   double peak_gflops = 0;  // peak.gflops()
   TrainFigures train;
   std::vector<SampleFigures> sample;
+  std::optional<TwinRatios> over_twin;           // over the twin's fp32 (with --twin)
+  std::optional<TwinRatios> over_twin_autocast;  // bf16 over the twin's autocast bf16 (PyTorch 2 twins)
 };
 
 struct BenchReport {

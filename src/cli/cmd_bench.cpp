@@ -61,21 +61,19 @@ void print_ratios(const BenchReport& r) {
   }
 }
 
-// ddpm's figures over one of the Python twin's runs, in the same window (--twin).
-void print_over_twin(const BenchReport& r, const TwinRun& twin, const std::string& twin_name, bool bf16_only) {
+// One of the Python twin's runs and ddpm's figures over it, in the same window (--twin).
+void print_over_twin(const BenchReport& r, const TwinRun& twin, const std::string& twin_name,
+                     std::optional<TwinRatios> PrecisionFigures::*ratios) {
   std::string line = fmt::format("\nPython twin (PyTorch {} eager, {}): training {:.1f} images/s",
                                  r.twin->torch_version, twin_name, twin.train_images_per_s);
   for (size_t i = 0; i < twin.sample_batches.size(); ++i)
     line += fmt::format(", sampling batch {} {:.2f} calls/s", twin.sample_batches[i], twin.sample_calls_per_s[i]);
   fmt::print("{}\n", line);
   for (const auto& run : r.runs) {
-    if (bf16_only && run.precision != Precision::bf16) continue;
-    line = fmt::format("ddpm {} / twin {}: training {:.2f}x", precision_name(run.precision), twin_name,
-                       run.train.images_per_s / twin.train_images_per_s);
-    for (const auto& s : run.sample)
-      for (size_t i = 0; i < twin.sample_batches.size(); ++i)
-        if (twin.sample_batches[i] == s.batch)
-          line += fmt::format(", sampling batch {} {:.2f}x", s.batch, s.calls_per_s / twin.sample_calls_per_s[i]);
+    const auto& over = run.*ratios;
+    if (!over) continue;
+    line = fmt::format("ddpm {} / twin {}: training {:.2f}x", precision_name(run.precision), twin_name, over->train);
+    for (const auto& [batch, ratio] : over->sample) line += fmt::format(", sampling batch {} {:.2f}x", batch, ratio);
     fmt::print("{}\n", line);
   }
 }
@@ -87,8 +85,9 @@ void print_report(const BenchReport& r, int top) {
   for (const auto& run : r.runs) print_run(run, top);
   print_ratios(r);
   if (r.twin) {
-    print_over_twin(r, r.twin->fp32, "fp32", false);
-    if (r.twin->autocast_bf16) print_over_twin(r, *r.twin->autocast_bf16, "autocast bf16", true);
+    print_over_twin(r, r.twin->fp32, "fp32", &PrecisionFigures::over_twin);
+    if (r.twin->autocast_bf16)
+      print_over_twin(r, *r.twin->autocast_bf16, "autocast bf16", &PrecisionFigures::over_twin_autocast);
   }
   fmt::print("\npeak memory                 {:9.0f} MB\n", r.peak_memory_mb);
   fmt::print("benchmark time              {:9.1f} s\n", r.seconds);
