@@ -125,3 +125,36 @@ TEST(CliTrain, TrainingSettingsAreRecordedAndKept) {
   EXPECT_EQ(run_cli("train --data gmm:two-modes --ema-warmup linear --out " + dir + "/bad").status, 2);
   EXPECT_EQ(run_cli("train --resume " + run + " --accumulate 4").status, 2);
 }
+
+// A class-conditional run from the command line: trained on the mixture's components, shown by `info`, sampled
+// by class with guidance; the wrong class, guidance for an unconditional model and a dropout without classes are
+// each one error line (or a usage error).
+TEST(CliTrain, ConditionalTrainInfoAndSampleByClass) {
+  const auto dir = fresh("conditional");
+  auto r = run_cli("--threads 1 train --data gmm:two-modes --conditional --label-dropout 0.2 --steps 20 --batch 64 "
+                   "--checkpoint-every 0 --out " + dir + "/run", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(read_json(dir + "/run/config.json")["model"]["class_names"], nlohmann::json({"0", "1"}));
+  r = run_cli("info --model " + dir + "/run");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("classes: 0 0, 1 1; 2 none"), std::string::npos) << r.out;
+  r = run_cli("sample --model " + dir + "/run --class 1,none --n 3 --guidance 2 --sampler ddim --steps 10 --out " + dir + "/s.csv", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream csv(dir + "/s.csv");
+  EXPECT_EQ(std::count(std::istreambuf_iterator<char>(csv), std::istreambuf_iterator<char>(), '\n'), 6);  // 3 per class
+  r = run_cli("sample --model " + dir + "/run --class 7 --out " + dir + "/t.csv", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_NE(r.out.find("unknown class \"7\""), std::string::npos) << r.out;
+
+  r = run_cli("--threads 1 train --data gmm:two-modes --steps 2 --batch 16 --checkpoint-every 0 --out " + dir + "/plain", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli("sample --model " + dir + "/plain --guidance 1 --out " + dir + "/u.csv", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_EQ(run_cli("train --data gmm:two-modes --label-dropout 0.5 --out " + dir + "/x").status, 2);
+  r = run_cli("train --data points:" + dir + "/s.csv --conditional --steps 1 --batch 2 --out " + dir + "/y", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/y"));
+}

@@ -162,6 +162,61 @@ TEST(Trainer, ResumeIsBitExact) {
   }
 }
 
+// A class-conditional run resumes as exactly: the label dropout is drawn with t and ε, the labels come with the
+// batch order, and micro-batches slice them like the examples.
+TEST(Trainer, ConditionalResumeIsBitExact) {
+  auto config = points_config("", 30);
+  config.data = "gmm:two-modes";
+  config.conditional = true;
+  config.label_dropout = 0.3;
+  config.accumulate = 2;
+  auto straight = Trainer::create(config, fresh_dir("cond_straight"));
+  EXPECT_EQ(straight->config().model.class_names, (std::vector<std::string>{"0", "1"}));
+  train_steps(*straight, config.steps);
+  const auto dir = fresh_dir("cond_split");
+  {
+    auto first = Trainer::create(config, dir);
+    train_steps(*first, 15);
+    first->save_checkpoint();
+  }
+  auto resumed = Trainer::resume(dir, std::nullopt);
+  EXPECT_TRUE(resumed->config().conditional);
+  train_steps(*resumed, config.steps);
+  expect_identical(straight->model(), resumed->model());
+  expect_identical(straight->ema_model(), resumed->ema_model());
+}
+
+// Label dropout 1 trains only the null label's row of the class embedding, dropout 0 never touches it: the
+// rows that no example reaches keep their initial values exactly (Adam moves only parameters with a gradient).
+TEST(Trainer, LabelDropoutDecidesWhichClassRowsTrain) {
+  for (const double dropout : {0.0, 1.0}) {
+    SCOPED_TRACE(dropout);
+    auto config = points_config("", 5);
+    config.data = "gmm:two-modes";
+    config.conditional = true;
+    config.label_dropout = dropout;
+    auto trainer = Trainer::create(config, fresh_dir("dropout"));
+    const auto initial = trainer->model().named_parameters()["class_embedding.weight"].clone();
+    train_steps(*trainer, config.steps);
+    const auto now = trainer->model().named_parameters()["class_embedding.weight"];
+    const bool classes_same = torch::equal(now.slice(0, 0, 2), initial.slice(0, 0, 2));
+    const bool null_same = torch::equal(now[2], initial[2]);
+    EXPECT_EQ(classes_same, dropout == 1.0);
+    EXPECT_EQ(null_same, dropout == 0.0);
+  }
+}
+
+TEST(Trainer, ConditionalNeedsLabels) {
+  auto config = points_config(write_points("nolabels"), 5);
+  config.conditional = true;
+  try {
+    Trainer::create(config, fresh_dir("nolabels"));
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("has no class labels"), std::string::npos) << e.what();
+  }
+}
+
 // The control that proves the test above can fail: weights alone (no optimizer/EMA/RNG state) diverge.
 TEST(Trainer, ResumeWithWeightsOnlyDiverges) {
   auto config = points_config(write_points("control"), 40);

@@ -3,6 +3,8 @@
 // so every t shares the eigenvectors and only the eigenvalues move — no per-t factorisation.
 #include "analytic/gaussian_mixture.h"
 
+#include "core/guidance.h"
+
 #include <fstream>
 #include <stdexcept>
 
@@ -241,6 +243,28 @@ NoisePredictor mixture_noise_predictor(const GaussianMixture& mixture, const Sch
     auto ab = alphas_cumprod.index_select(0, t.to(torch::kCPU, torch::kLong));           // [B] float64
     auto score = score_from(m, e, whiten(m, e, xt.to(torch::kCPU), ab));                // [B, d]
     return (-(1.0 - ab).sqrt().unsqueeze(1) * score).to(xt.options());
+  };
+}
+
+GaussianMixture mixture_component(const GaussianMixture& mixture, int64_t k) {
+  TORCH_CHECK(k >= 0 && k < mixture.components(), "component ", k, " of a mixture of ", mixture.components());
+  return {{1.0}, mixture.means.slice(0, k, k + 1).clone(), mixture.covariances.slice(0, k, k + 1).clone()};
+}
+
+ClassNoisePredictor mixture_class_predictor(const GaussianMixture& mixture, const Schedule& schedule) {
+  std::vector<NoisePredictor> by_label;  // one per component, then the whole mixture for the null label
+  for (int64_t k = 0; k < mixture.components(); ++k)
+    by_label.push_back(mixture_noise_predictor(mixture_component(mixture, k), schedule));
+  by_label.push_back(mixture_noise_predictor(mixture, schedule));
+  return [by_label](const torch::Tensor& xt, const torch::Tensor& t, const torch::Tensor& labels) {
+    check_class_labels(labels, xt.size(0), static_cast<int64_t>(by_label.size()) - 1, "mixture classes");
+    auto eps = torch::empty_like(xt);
+    const auto cpu_labels = labels.to(torch::kCPU);
+    for (size_t c = 0; c < by_label.size(); ++c) {
+      const auto rows = (cpu_labels == static_cast<int64_t>(c)).nonzero().flatten().to(xt.device());
+      if (rows.numel() > 0) eps.index_copy_(0, rows, by_label[c](xt.index_select(0, rows), t.index_select(0, rows)));
+    }
+    return eps;
   };
 }
 

@@ -72,4 +72,11 @@ torch::Tensor assign_components(const GaussianMixture& mixture, const torch::Ten
 // The ideal ε*(x_t, t) = -√(1 - ᾱ_t) ∇ log q_t(x_t) for `schedule`'s ᾱ (t: 0-based int64 [B]).
 NoisePredictor mixture_noise_predictor(const GaussianMixture& mixture, const Schedule& schedule);
 
+// The mixture's components as classes (label k: component k; label K, the null label: the whole mixture): the
+// ideal class-conditional ε*(x_t, t, c), which for a class is the one Gaussian's, q_t(x | c) = N(√ᾱ_t μ_c,
+// ᾱ_t Σ_c + (1 - ᾱ_t) I).
+ClassNoisePredictor mixture_class_predictor(const GaussianMixture& mixture, const Schedule& schedule);
+// Component k alone, as a mixture of one.
+GaussianMixture mixture_component(const GaussianMixture& mixture, int64_t k);
+
 }  // namespace ddpm

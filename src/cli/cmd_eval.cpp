@@ -26,6 +26,7 @@ struct EvalFlags {
   uint64_t seed = 0;
   bool json = false, raw = false, no_clip = false;
   SamplerSpec sampler;
+  std::vector<double> guidance = {0.0};
 };
 
 
@@ -84,10 +85,42 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   std::printf("  %lld network evaluations in %.1f s\n", static_cast<long long>(r.terms.evaluations), r.seconds);
 }
 
+// A class-conditional model's figures for one guidance weight: per class and overall.
+nlohmann::json class_json(const QualityReport& r, const std::vector<std::string>& names) {
+  nlohmann::json out = {{"guidance", r.guidance}};
+  nlohmann::json fid = nlohmann::json::object(), floor = nlohmann::json::object();
+  for (size_t c = 0; c < names.size(); ++c) {
+    fid[names[c]] = finite_or_null(r.class_fid[c]);
+    floor[names[c]] = finite_or_null(r.class_floor_fid[c]);
+  }
+  out["class_fid"] = fid;
+  out["class_floor_fid"] = floor;
+  if (!r.class_accuracy.empty()) {
+    nlohmann::json accuracy = nlohmann::json::object();
+    for (size_t c = 0; c < names.size(); ++c) accuracy[names[c]] = finite_or_null(r.class_accuracy[c]);
+    accuracy["overall"] = r.overall_accuracy;
+    out["class_accuracy"] = accuracy;
+  }
+  return out;
+}
+
+void print_classes(const QualityReport& r, const std::vector<std::string>& names) {
+  const bool accuracy = !r.class_accuracy.empty();
+  std::printf("  per class at guidance %g: FID of its samples (of other real images: the floor)%s\n", r.guidance,
+              accuracy ? ", and the classifier's accuracy on them" : "");
+  for (size_t c = 0; c < names.size(); ++c)
+    std::printf("    %-12s %8.2f (%6.2f)%s\n", names[c].c_str(), r.class_fid[c], r.class_floor_fid[c],
+                accuracy ? fmt::format("  {:5.1f}%", 100.0 * r.class_accuracy[c]).c_str() : "");
+  if (accuracy) std::printf("    %-12s %27.1f%%\n", "overall", 100.0 * r.overall_accuracy);
+}
+
 void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   const auto features = f.features.empty()
                             ? classifier_feature_network(f.classifier.empty() ? shipped_classifier_path() : f.classifier)
                             : torchscript_feature_network(f.features);
+  const bool conditional = model.config.conditional();
+  if (!conditional && f.guidance != std::vector<double>{0.0})
+    throw CLI::ValidationError("--guidance", "needs a class-conditional model; this one was trained without classes");
   QualityOptions options;
   options.n = f.n > 0 ? f.n : std::min(kDefaultQualitySamples, test.size() / 2);
   options.k = f.k;
@@ -97,22 +130,30 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.batch = f.batch;
   options.precision = choose_precision(f.precision, torch::kCPU, model.config);
   const auto& schedule = model.schedule;
-  // generate() reports steps per batch of samples; count them over all batches.
+  // generate() reports steps per batch of samples; count them over all batches (guidance: batches of 2x the rows).
   const int64_t batches = (options.n + options.batch - 1) / options.batch;
-  ProgressLine line("sampling: batched calls", batches * sampler_evaluations(options.sampler, schedule.T), 0,
-                    fmt::format("sample quality of {}: {} samples by {} ({} network evaluations in {}), features {}",
+  int64_t calls = 0;
+  for (const double w : f.guidance) calls += batches * sampler_evaluations(options.sampler, schedule.T) * (w != 0 ? 2 : 1);
+  ProgressLine line("sampling: batched calls", calls, 0,
+                    fmt::format("sample quality of {}: {} samples by {}{} ({} network evaluations in {}), features {}",
                                 model.path, options.n, options.sampler.kind,
-                                options.n * sampler_evaluations(options.sampler, schedule.T),
-                                precision_name(options.precision), features.description));
+                                conditional ? fmt::format(" at guidance {}", fmt::join(f.guidance, ", ")) : "",
+                                calls / batches * options.n, precision_name(options.precision), features.description));
   int64_t calls_done = 0;
-  const auto r = evaluate_sample_quality(
-      model, test, features, options,
-      [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) { line.update(++calls_done); });
+  std::vector<QualityReport> reports;
+  for (const double w : f.guidance) {
+    options.guidance = w;
+    reports.push_back(evaluate_sample_quality(model, test, features, options,
+                                              [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+                                                line.update(calls_done += w != 0 ? 2 : 1);
+                                              }));
+  }
   line.finish();
+  const auto& r = reports.front();
   const int64_t steps = options.sampler.steps > 0 ? options.sampler.steps : schedule.T;
   std::vector<std::string> names;
   if (features.classifier) names = features.classifier->config().class_names;
-
+  const auto& classes = model.config.class_names;
   if (f.json) {
     auto set = [](const SetQuality& q) { return nlohmann::json{{"fid", q.fid}, {"precision", q.precision}, {"recall", q.recall}}; };
     nlohmann::json out = {{"metric", "fid"}, {"model", model.path}, {"data", test.name},
@@ -133,24 +174,42 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
       out["class_histogram"] = histogram;
       out["reference_class_histogram"] = reference;
     }
+    if (conditional) {  // the first weight's figures at the top, every weight's in by_guidance
+      out.update(class_json(r, classes));
+      nlohmann::json by_guidance = nlohmann::json::array();
+      for (const auto& q : reports) {
+        auto row = class_json(q, classes);
+        row.update(set(q.samples));
+        by_guidance.push_back(row);
+      }
+      out["by_guidance"] = by_guidance;
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
   std::printf("sample quality of %s against %s, features: %s\n", model.path.c_str(), test.name.c_str(),
               features.description.c_str());
-  std::printf("  %lld samples by %s in %lld steps; as many real test images as the reference\n",
-              static_cast<long long>(r.n), options.sampler.kind.c_str(), static_cast<long long>(steps));
+  std::printf("  %lld samples by %s in %lld steps; as many real test images as the reference%s\n",
+              static_cast<long long>(r.n), options.sampler.kind.c_str(), static_cast<long long>(steps),
+              conditional ? ", and one sample for each one's class" : "");
   std::printf("                          FID   precision  recall  (k = %lld)\n", static_cast<long long>(options.k));
-  for (const auto& [label, q] : {std::pair{"samples", r.samples}, std::pair{"real images (floor)", r.floor},
-                                 std::pair{"noise (ceiling)", r.ceiling}})
+  for (const auto& q : reports)
+    std::printf("  %-20s %9.3f  %9.3f  %6.3f\n",
+                conditional ? fmt::format("samples, guidance {}", q.guidance).c_str() : "samples", q.samples.fid,
+                q.samples.precision, q.samples.recall);
+  for (const auto& [label, q] : {std::pair{"real images (floor)", r.floor}, std::pair{"noise (ceiling)", r.ceiling}})
     std::printf("  %-20s %9.3f  %9.3f  %6.3f\n", label, q.fid, q.precision, q.recall);
-  if (!names.empty()) {
+  if (!names.empty() && !conditional) {
     std::printf("  predicted classes of the samples (of the reference images):\n");
     for (size_t c = 0; c < names.size(); ++c)
       std::printf("    %-12s %5.1f%% (%4.1f%%)\n", names[c].c_str(), 100.0 * r.class_histogram[c] / r.n,
                   100.0 * r.reference_histogram[c] / r.n);
   }
-  std::printf("  %.1f s (sampling %.1f s)\n", r.seconds_total, r.seconds_generation);
+  if (conditional)
+    for (const auto& q : reports) print_classes(q, classes);
+  double seconds = 0, generation = 0;
+  for (const auto& q : reports) seconds += q.seconds_total, generation += q.seconds_generation;
+  std::printf("  %.1f s (sampling %.1f s)\n", seconds, generation);
 }
 
 void run(const EvalFlags& f) {
@@ -194,6 +253,10 @@ Subcommand add_eval(CLI::App& parent) {
       ->capture_default_str()->check(CLI::IsMember(variance_kinds()));
   // fid
   add_sampler_flags(*app, s, "fid: ");
+  app->add_option("--guidance", f->guidance,
+                  "fid: a class-conditional model's guidance weights w, e.g. 0,1,3 (each one a row: FID, per-class FID "
+                  "and the classifier's accuracy on the classes asked for)")
+      ->delimiter(',')->capture_default_str()->check(non_negative());
   app->add_option("--k", f->k, "fid: neighbours of the precision/recall manifolds")->capture_default_str()->check(positive());
   app->add_option("--features", f->features, "fid: a TorchScript feature network ([B,C,H,W] in [-1,1] -> [B,F]) instead of the classifier");
   app->add_option("--classifier", f->classifier, "fid: classifier file (default: the shipped models/fashion-classifier.safetensors)");

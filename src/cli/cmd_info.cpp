@@ -34,6 +34,11 @@ void print_summary(const std::string& source, const ModelConfig& c, int64_t para
   fmt::print("{}\n  {}\n", source, describe_model(c));
   fmt::print("  parameters               {:>15}\n", parameters);
   fmt::print("  forward FLOPs per sample {:>15}  ({:.3f} GFLOP)\n", flops, static_cast<double>(flops) * 1e-9);
+  if (c.conditional()) {
+    std::vector<std::string> numbered;
+    for (int64_t k = 0; k < c.num_classes(); ++k) numbered.push_back(fmt::format("{} {}", k, c.class_names[k]));
+    fmt::print("  classes: {}; {} none (the null label)\n", fmt::join(numbered, ", "), c.num_classes());
+  }
 }
 
 void run(const InfoOptions& o) {

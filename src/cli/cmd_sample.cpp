@@ -27,6 +27,7 @@ struct SampleFlags {
   GenerateOptions options;
   bool raw = false, force = false;
   int64_t nrow = 0;
+  std::vector<std::string> classes;  // names, indices or none; empty: every class of a conditional model
   std::vector<CLI::Option*> langevin_only;  // refused with another sampler
 };
 
@@ -57,6 +58,19 @@ void run(SampleFlags& f) {
   const auto device = parse_device(f.device);
   auto model = load_trained_model(f.model, f.raw, device);
   f.options.precision = choose_precision(f.precision, device, model.config);
+  // A class-conditional model draws --n samples of each class asked for (by default, of every class), one grid row each.
+  int64_t per_row = 0;
+  if (f.options.guidance != 0 && !model.config.conditional())
+    throw std::invalid_argument("--guidance needs a class-conditional model; this one was trained without classes");
+  if (!f.classes.empty() || model.config.conditional()) {
+    std::vector<int64_t> labels;
+    for (const auto& name : f.classes) labels.push_back(class_label(model.config, name));
+    if (labels.empty())
+      for (int64_t c = 0; c < model.config.num_classes(); ++c) labels.push_back(c);
+    f.options.labels = torch::tensor(labels, torch::kLong).repeat_interleave(f.options.n);
+    per_row = f.options.n;
+    f.options.n *= static_cast<int64_t>(labels.size());
+  }
   const bool image = samples_are_images(model.config);
   check_outputs(f, model, image);
   const auto& schedule = model.schedule;
@@ -72,8 +86,10 @@ void run(SampleFlags& f) {
   ProgressLine progress_line("sampling: batched calls", batches * per_sample, 0);
   const std::string variance =
       spec.kind == "ancestral" ? "; variance " + to_string(resolved_variance(spec, schedule.T)) : "";
-  progress_line.note(fmt::format("sampling {} with {} ({}; {} network evaluations in {} batched calls{}; {}) from {}",
-                                 f.options.n, spec.kind, how, f.options.n * per_sample, batches * per_sample, variance,
+  const int64_t guided = f.options.guidance != 0 ? 2 : 1;  // guidance: both predictions, in one call of 2x the rows
+  progress_line.note(fmt::format("sampling {}{} with {} ({}; {} network evaluations in {} batched calls{}; {}) from {}",
+                                 f.options.n, per_row > 0 ? fmt::format(" ({} per class, guidance {})", per_row, f.options.guidance) : "",
+                                 spec.kind, how, guided * f.options.n * per_sample, batches * per_sample, variance,
                                  precision_name(f.options.precision), model.path));
   int64_t calls = 0;
   StepCallback progress = [&](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
@@ -88,7 +104,7 @@ void run(SampleFlags& f) {
 
   if (image) {
     const auto square = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples.size(0)))));
-    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : square, 2, /*scale=*/0);
+    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : per_row > 0 ? per_row : square, 2, /*scale=*/0);
   } else {
     write_points_csv(f.out, samples);
   }
@@ -113,7 +129,16 @@ Subcommand add_sample(CLI::App& parent) {
                   fmt::format("a shipped model's name ({}), a run folder or a .safetensors model file",
                               fmt::join(shipped_model_names(), ", ")))
       ->required();
-  app->add_option("--n", f->options.n, "number of samples")->capture_default_str()->check(positive());
+  app->add_option("--n", f->options.n, "number of samples (of a class-conditional model: of each class)")
+      ->capture_default_str()->check(positive());
+  app->add_option("--class", f->classes,
+                  "a class-conditional model's classes to draw, by name or index, or none (no class); repeat it or "
+                  "give a list (default: every class, one grid row each)")
+      ->delimiter(',');
+  app->add_option("--guidance", f->options.guidance,
+                  "classifier-free guidance weight w: (1+w) eps(x,c) - w eps(x) (Ho & Salimans 2021); 0: none, "
+                  "one network evaluation per step, else two")
+      ->capture_default_str()->check(non_negative());
   app->add_option("--out", f->out, "output: a .png or .jpg grid (images) or .csv (points)")->capture_default_str();
   app->add_option("--seed", f->options.seed, "seed")->capture_default_str();
   add_sampler_flags(*app, s);

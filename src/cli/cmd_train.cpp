@@ -108,6 +108,13 @@ Subcommand add_train(CLI::App& parent) {
   f->schedule = add_schedule_flags(app, c.schedule);
   for (auto* o : {f->schedule.kind, f->schedule.timesteps, f->schedule.betas_file}) o->excludes(init);
   for (auto* o : add_unet_shape_flags(app, c.unet_shape)) o->excludes(init);
+  auto* conditional = app->add_flag("--conditional", c.conditional,
+                                    "class-conditional training on the data's labels, for classifier-free guidance "
+                                    "(with --init: unconditional weights gain classes)");
+  app->add_option("--label-dropout", c.label_dropout,
+                  "with --conditional: the probability that an example trains without its class (the null label), "
+                  "so that one network samples with or without classes")
+      ->capture_default_str()->check(between(0.0, 1.0))->needs(conditional);
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(positive());
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();

@@ -10,6 +10,7 @@
 #include "analytic/gaussian_mixture.h"
 #include "core/random.h"
 #include "data/cifar10_reader.h"
+#include "data/class_names_file.h"
 #include "data/folder_reader.h"
 #include "data/idx_reader.h"
 #include "data/points_reader.h"
@@ -25,19 +26,28 @@ void require_split(const std::string& split) {
     throw std::invalid_argument(fmt::format("unknown split '{}', expected train or test", split));
 }
 
+// IMAGES[,LABELS[,NAMES]]: NAMES is a text file with one class name per line, in label order.
 Dataset load_idx(const std::string& arg, const DataOptions&) {
-  const auto comma = arg.find(',');
-  const std::string images = arg.substr(0, comma);
-  const std::string labels = comma == std::string::npos ? "" : arg.substr(comma + 1);
+  std::vector<std::string> parts;
+  for (size_t from = 0;;) {
+    const auto comma = arg.find(',', from);
+    parts.push_back(arg.substr(from, comma - from));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  if (parts.size() > 3) throw std::invalid_argument(fmt::format("idx:{}: expected IMAGES[,LABELS[,NAMES]]", arg));
+  const std::string& images = parts[0];
   auto x = read_idx_images(images);
   torch::Tensor y;
-  if (!labels.empty()) {
-    y = read_idx_labels(labels);
+  std::vector<std::string> names;
+  if (parts.size() >= 2) {
+    y = read_idx_labels(parts[1]);
     if (y.size(0) != x.size(0))
-      throw std::runtime_error(fmt::format("{} holds {} labels but {} holds {} images", labels, y.size(0),
+      throw std::runtime_error(fmt::format("{} holds {} labels but {} holds {} images", parts[1], y.size(0),
                                            images, x.size(0)));
   }
-  return make_image_dataset("idx:" + arg, x, y);
+  if (parts.size() == 3) names = read_class_names(parts[2]);
+  return make_image_dataset("idx:" + arg, x, y, names);
 }
 
 // The standard MNIST file names, gzip or not, with '-' or '.' before "idx".
@@ -51,7 +61,8 @@ std::string find_mnist_file(const std::string& dir, const std::string& stem, con
                                        stem, idx));
 }
 
-Dataset load_mnist_dir(const std::string& dir, const std::string& name, const DataOptions& options) {
+Dataset load_mnist_dir(const std::string& dir, const std::string& name, const DataOptions& options,
+                       const std::vector<std::string>& class_names = {}) {
   require_split(options.split);
   if (!fs::is_directory(dir))
     throw std::runtime_error(fmt::format("{}: no such directory", dir));
@@ -60,6 +71,7 @@ Dataset load_mnist_dir(const std::string& dir, const std::string& name, const Da
   const auto labels = find_mnist_file(dir, prefix + "-labels", "idx1-ubyte");
   auto d = load_idx(images + "," + labels, options);
   d.name = name + "/" + options.split;
+  if (!class_names.empty()) d.class_names = class_names;
   return d;
 }
 
@@ -71,7 +83,7 @@ Dataset load_fashion_mnist(const std::string&, const DataOptions& options) {
   if (!fs::is_directory(kFashionMnistDir))
     throw std::runtime_error(fmt::format("{}: not found; install Debian's dataset-fashion-mnist package or "
                                          "use mnist:DIR with a copy of the files", kFashionMnistDir));
-  return load_mnist_dir(kFashionMnistDir, "fashion-mnist", options);
+  return load_mnist_dir(kFashionMnistDir, "fashion-mnist", options, fashion_mnist_class_names());
 }
 
 Dataset load_cifar10(const std::string& dir, const DataOptions& options) {
@@ -82,14 +94,17 @@ Dataset load_cifar10(const std::string& dir, const DataOptions& options) {
     images.push_back(b.images);
     labels.push_back(b.labels);
   }
-  return make_image_dataset("cifar10:" + dir + "/" + options.split, torch::cat(images), torch::cat(labels));
+  return make_image_dataset("cifar10:" + dir + "/" + options.split, torch::cat(images), torch::cat(labels),
+                            {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"});
 }
 
 Dataset load_folder(const std::string& dir, const DataOptions& options) {
   FolderOptions f;
   f.image_size = options.image_size;
   f.channels = options.channels;
-  return make_image_dataset("folder:" + dir, read_image_folder(dir, f).images);
+  const auto folder = read_image_folder(dir, f);
+  auto classes = folder_classes(dir, folder.files);
+  return make_image_dataset("folder:" + dir, folder.images, classes.labels, classes.class_names);
 }
 
 constexpr int64_t kGmmPoints = 50000;
@@ -105,7 +120,9 @@ Dataset load_gmm(const std::string& name, const DataOptions& options) {
   auto gen = make_generator(options.split == "test" ? 2 : 1);
   auto sample = sample_mixture(mixture, kGmmPoints, gen);
   auto d = make_point_dataset(fmt::format("gmm:{}/{}", name, options.split), sample.points);
-  d.labels = sample.labels;
+  std::vector<std::string> components;  // a class per component, even one no point was drawn from
+  for (int64_t k = 0; k < mixture.components(); ++k) components.push_back(std::to_string(k));
+  set_labels(d, sample.labels, components);
   return d;
 }
 
@@ -118,10 +135,12 @@ struct DataSource {
 
 const DataSource kSources[] = {
     {"fashion-mnist", false, load_fashion_mnist, "fashion-mnist: Debian's Fashion-MNIST (the default)"},
-    {"idx", true, load_idx, "idx:IMAGES[.gz][,LABELS[.gz]]: any IDX image file, optional labels"},
+    {"idx", true, load_idx, "idx:IMAGES[.gz][,LABELS[.gz][,NAMES.txt]]: any IDX image file, optional labels and "
+                            "class names (one per line)"},
     {"mnist", true, load_mnist, "mnist:DIR: a folder with the four standard MNIST-format files"},
     {"cifar10", true, load_cifar10, "cifar10:DIR: CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)"},
-    {"folder", true, load_folder, "folder:DIR: PNG/JPEG images under DIR, of one size or resized to one"},
+    {"folder", true, load_folder, "folder:DIR: PNG/JPEG images under DIR, of one size or resized to one; in "
+                                  "DIR/CLASS/ sub-folders, labelled by them"},
     {"points", true, load_points, "points:FILE.csv: one point per row, optional header line"},
     {"gmm", true, load_gmm, "gmm:NAME|FILE.json: 50,000 points of a Gaussian mixture (two-modes, ring8, grid25)"},
 };

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "models/model_config.h"
+
 namespace ddpm {
 
 int64_t Dataset::size() const {
@@ -29,23 +31,36 @@ torch::Tensor to_model_range(const torch::Tensor& uint8_batch) {
   return uint8_batch.to(torch::kFloat32).div_(127.5).sub_(1.0);
 }
 
-Dataset make_image_dataset(std::string name, torch::Tensor images, torch::Tensor labels) {
+void set_labels(Dataset& d, torch::Tensor labels, std::vector<std::string> class_names) {
+  if (labels.dim() != 1 || labels.size(0) != d.size())
+    throw std::invalid_argument(fmt::format("{}: {} labels for {} examples", d.name, labels.numel(), d.size()));
+  labels = labels.to(torch::kInt64);
+  const int64_t lowest = labels.min().item<int64_t>(), highest = labels.max().item<int64_t>();
+  if (lowest < 0) throw std::invalid_argument(fmt::format("{}: a label is negative ({})", d.name, lowest));
+  if (class_names.empty()) {
+    if (highest >= kMaxClasses)
+      throw std::invalid_argument(fmt::format("{}: label {} is above the {} classes a network takes", d.name, highest, kMaxClasses));
+    for (int64_t k = 0; k <= highest; ++k) class_names.push_back(std::to_string(k));
+  }
+  if (highest >= static_cast<int64_t>(class_names.size()))
+    throw std::invalid_argument(fmt::format("{}: label {} but {} class names", d.name, highest, class_names.size()));
+  check_class_names(class_names, d.name + ": class names");
+  d.labels = labels;
+  d.class_names = std::move(class_names);
+}
+
+Dataset make_image_dataset(std::string name, torch::Tensor images, torch::Tensor labels,
+                           std::vector<std::string> class_names) {
   if (images.dim() != 4 || images.scalar_type() != torch::kUInt8)
     throw std::invalid_argument(fmt::format("{}: images must be uint8 [N, C, H, W], got {} {}", name,
                                             c10::str(images.sizes()), c10::toString(images.scalar_type())));
   if (images.size(0) == 0) throw std::invalid_argument(fmt::format("{}: no images", name));
   if (images.size(1) != 1 && images.size(1) != 3)
     throw std::invalid_argument(fmt::format("{}: images need 1 or 3 channels, got {}", name, images.size(1)));
-  if (labels.defined()) {
-    if (labels.dim() != 1 || labels.size(0) != images.size(0))
-      throw std::invalid_argument(fmt::format("{}: {} labels for {} images", name,
-                                              labels.numel(), images.size(0)));
-    labels = labels.to(torch::kInt64);
-  }
   Dataset d;
   d.name = std::move(name);
   d.images = images.contiguous();
-  d.labels = labels;
+  if (labels.defined()) set_labels(d, labels, std::move(class_names));
   return d;
 }
 

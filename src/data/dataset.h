@@ -14,7 +14,8 @@ struct Dataset {
   std::string name;      // e.g. "fashion-mnist/train", shown in logs and saved in run configs
   torch::Tensor images;  // uint8 [N, C, H, W]; undefined for point data
   torch::Tensor points;  // float32 [N, d]; undefined for image data
-  torch::Tensor labels;  // int64 [N], or undefined when the source has none
+  torch::Tensor labels;  // int64 [N] in 0..K-1, or undefined when the source has none
+  std::vector<std::string> class_names;  // the K classes by name, in label order (empty without labels)
 
   bool is_image() const { return images.defined(); }
   int64_t size() const;
@@ -27,8 +28,12 @@ struct Dataset {
 // uint8 pixels [.., C, H, W] -> float32 in [-1, 1] (x / 127.5 - 1), as in Ho et al.
 torch::Tensor to_model_range(const torch::Tensor& uint8_batch);
 
-// Image data set from uint8 [N, C, H, W] pixels and optional int64-convertible labels [N]; checks shapes.
-Dataset make_image_dataset(std::string name, torch::Tensor images, torch::Tensor labels = {});
+// Image data set from uint8 [N, C, H, W] pixels and optional int64-convertible labels [N] with their class
+// names (default: the labels' numbers, "0" up to the largest); checks shapes and that every label names a class.
+Dataset make_image_dataset(std::string name, torch::Tensor images, torch::Tensor labels = {},
+                           std::vector<std::string> class_names = {});
+// Sets a point data set's labels and class names (as make_image_dataset checks them).
+void set_labels(Dataset& data, torch::Tensor labels, std::vector<std::string> class_names = {});
 // Point data set from float [N, d]; checks shape and finiteness.
 Dataset make_point_dataset(std::string name, torch::Tensor points);
 

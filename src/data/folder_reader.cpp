@@ -83,6 +83,26 @@ torch::Tensor resize_center_crop(const torch::Tensor& image, int64_t size) {
   return out.slice(1, y, y + size).slice(2, x, x + size).contiguous();
 }
 
+FolderClasses folder_classes(const std::string& dir, const std::vector<std::string>& files) {
+  std::vector<std::string> folder_of;
+  for (const auto& file : files) {
+    const auto relative = fs::path(file).lexically_relative(dir);
+    if (std::distance(relative.begin(), relative.end()) != 2) return {};
+    folder_of.push_back(relative.begin()->string());
+  }
+  std::vector<std::string> names = folder_of;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.size() < 2) return {};
+  FolderClasses out;
+  out.labels = torch::empty({static_cast<int64_t>(files.size())}, torch::kLong);
+  auto* label = out.labels.data_ptr<int64_t>();
+  for (size_t i = 0; i < folder_of.size(); ++i)
+    label[i] = std::lower_bound(names.begin(), names.end(), folder_of[i]) - names.begin();
+  out.class_names = std::move(names);
+  return out;
+}
+
 FolderImages read_image_folder(const std::string& dir, const FolderOptions& options) {
   if (options.channels != 0 && options.channels != 1 && options.channels != 3)
     throw std::invalid_argument(fmt::format("channels must be 1 or 3, got {}", options.channels));
@@ -152,6 +172,7 @@ FolderImages read_image_folder(const std::string& dir, const FolderOptions& opti
   FolderImages out;
   out.skipped = n - static_cast<int64_t>(keep.size());
   out.images = static_cast<int64_t>(keep.size()) == m ? images : images.index_select(0, torch::tensor(keep));
+  for (const int64_t k : keep) out.files.push_back(files[ok[k]]);
   if (out.skipped > 0)
     std::fprintf(stderr, "warning: %s: skipped %lld of %lld image files that could not be read (first: %s)\n",
                  dir.c_str(), static_cast<long long>(out.skipped), static_cast<long long>(n), first_error.c_str());

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/image_read.h"
 
@@ -21,7 +22,17 @@ struct FolderOptions {
 struct FolderImages {
   torch::Tensor images;  // uint8 [N, C, S, S] (or [N, C, H, W] without image_size), files in sorted order
   int64_t skipped = 0;   // unreadable or oversized files left out (one warning line on stderr counts them)
+  std::vector<std::string> files;  // the path of each image, in order
 };
+
+struct FolderClasses {
+  torch::Tensor labels;                  // int64 [N]: the index of each image's sub-folder among the names
+  std::vector<std::string> class_names;  // the sub-folders' names, sorted
+};
+
+// Classes from the layout DIR/CLASS/image (every image one level below DIR, at least two such sub-folders);
+// nothing (an undefined labels tensor) for any other layout.
+FolderClasses folder_classes(const std::string& dir, const std::vector<std::string>& files);
 
 FolderImages read_image_folder(const std::string& dir, const FolderOptions& options);
 

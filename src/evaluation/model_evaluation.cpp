@@ -2,6 +2,9 @@
 #include "evaluation/model_evaluation.h"
 
 #include <chrono>
+#include <limits>
+
+#include <fmt/ranges.h>
 #include <stdexcept>
 
 #include "core/random.h"
@@ -85,27 +88,63 @@ QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, 
   const auto start = Clock::now();
   QualityReport report;
   report.n = options.n;
+  report.guidance = options.guidance;
 
+  // Two disjoint random sets of real test images: the reference, and the floor's stand-in for a perfect model.
+  auto gen = make_generator(options.seed + 1);
+  const auto order = torch::randperm(test.size(), gen, torch::kLong);
+  const auto reference_ids = order.slice(0, 0, options.n), other_ids = order.slice(0, options.n, 2 * options.n);
+  const auto reference_images = test.batch(reference_ids);
+  const auto other_images = test.batch(other_ids);
+
+  const bool conditional = model.config.conditional();
+  if (conditional && test.class_names != model.config.class_names)
+    throw std::invalid_argument(fmt::format("'{}' has other classes than the model's ({})", test.name,
+                                            fmt::join(model.config.class_names, ", ")));
   GenerateOptions generate_options;
   generate_options.n = options.n;
   generate_options.seed = options.seed;
   generate_options.sampler = options.sampler;
   generate_options.batch = options.batch;
   generate_options.precision = options.precision;
+  if (conditional) {
+    generate_options.labels = test.labels.index_select(0, reference_ids);
+    generate_options.guidance = options.guidance;
+  }
   const auto samples = quantize(generate(model, generate_options, nullptr, progress));
   report.seconds_generation = seconds_since(start);
-
-  // Two disjoint random sets of real test images: the reference, and the floor's stand-in for a perfect model.
-  auto gen = make_generator(options.seed + 1);
-  const auto order = torch::randperm(test.size(), gen, torch::kLong);
-  const auto reference_images = test.batch(order.slice(0, 0, options.n));
-  const auto other_images = test.batch(order.slice(0, options.n, 2 * options.n));
   const auto noise = quantize(torch::randn(samples.sizes(), gen));
 
   const auto reference = extract_features(features, reference_images, options.batch);
   const auto reference_stats = feature_statistics(reference);
-  report.samples = compare(reference, reference_stats, extract_features(features, samples, options.batch), options.k);
-  report.floor = compare(reference, reference_stats, extract_features(features, other_images, options.batch), options.k);
+  const auto sample_features = extract_features(features, samples, options.batch);
+  const auto other_features = extract_features(features, other_images, options.batch);
+  report.samples = compare(reference, reference_stats, sample_features, options.k);
+  report.floor = compare(reference, reference_stats, other_features, options.k);
+  if (conditional) {
+    const auto reference_labels = generate_options.labels, other_labels = test.labels.index_select(0, other_ids);
+    for (int64_t c = 0; c < model.config.num_classes(); ++c) {
+      const auto of_class = [c](const torch::Tensor& features, const torch::Tensor& labels) {
+        return features.index_select(0, (labels == c).nonzero().flatten());
+      };
+      const auto ref = of_class(reference, reference_labels);
+      const auto distance = [&ref](const torch::Tensor& candidate) {
+        return ref.size(0) < 2 || candidate.size(0) < 2
+                   ? std::numeric_limits<double>::quiet_NaN()
+                   : frechet_distance(feature_statistics(ref), feature_statistics(candidate));
+      };
+      report.class_fid.push_back(distance(of_class(sample_features, reference_labels)));
+      report.class_floor_fid.push_back(distance(of_class(other_features, other_labels)));
+    }
+    if (features.classifier && features.classifier->config().class_names == model.config.class_names) {
+      const auto hit = (classify(*features.classifier, samples) == reference_labels).to(torch::kDouble);
+      report.overall_accuracy = hit.mean().item<double>();
+      const auto counts = torch::bincount(reference_labels, {}, model.config.num_classes()).to(torch::kDouble);
+      const auto hits = torch::bincount(reference_labels, hit, model.config.num_classes());
+      const auto per_class = (hits / counts).contiguous();  // NaN for a class the reference lacks
+      report.class_accuracy.assign(per_class.data_ptr<double>(), per_class.data_ptr<double>() + per_class.numel());
+    }
+  }
   report.ceiling = compare(reference, reference_stats, extract_features(features, noise, options.batch), options.k);
   if (features.classifier) {
     report.class_histogram = histogram(*features.classifier, samples);

@@ -4,7 +4,8 @@
 //  - sample quality: the Fréchet distance, precision and recall between generated samples and test images
 //    in a feature space (evaluation/feature_network.h), beside the same measures for real images (the floor:
 //    what a perfect model scores with this many samples) and for the sampler's starting noise (the ceiling),
-//    and the class histogram of the samples when the features are ddpm's classifier.
+//    and the class histogram of the samples when the features are ddpm's classifier; for a class-conditional
+//    model, per-class Fréchet distances and the classifier's accuracy on the classes asked for.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,7 @@ struct QualityOptions {
   SamplerSpec sampler;
   int64_t batch = 256;
   Precision precision = Precision::fp32;
+  double guidance = 0.0;  // a class-conditional model's guidance weight w (core/guidance.h)
 };
 
 struct SetQuality {
@@ -54,11 +56,20 @@ struct SetQuality {
 
 struct QualityReport {
   int64_t n = 0;
+  double guidance = 0.0;  // QualityOptions::guidance
   SetQuality samples;  // generated vs reference images
   SetQuality floor;    // other real images vs reference images
   SetQuality ceiling;  // clipped N(0, I) noise vs reference images
   std::vector<int64_t> class_histogram;  // predicted classes of the samples (empty without a classifier)
   std::vector<int64_t> reference_histogram;  // and of the reference images
+  // A class-conditional model draws one sample for each reference image's class (so the classes come in the
+  // data's proportions), with options.guidance; then, per class of the model:
+  std::vector<double> class_fid;        // its samples against its reference images (NaN: fewer than 2 of either)
+  std::vector<double> class_floor_fid;  // the other real images of the class against them
+  // With ddpm's classifier over the same classes: the fraction of each class's samples it assigns to that class,
+  // and of all samples (the classifier's own test accuracy is the ceiling).
+  std::vector<double> class_accuracy;
+  double overall_accuracy = 0.0;
   double seconds_generation = 0.0, seconds_total = 0.0;
 };
 

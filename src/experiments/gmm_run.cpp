@@ -26,6 +26,7 @@ std::string train_mixture_model(const GmmRunOptions& options) {
   c.warmup = 100;
   c.ema_decay = 0.999;
   c.seed = options.config.seed;
+  c.conditional = options.conditional;
   c.sample_every = 0;
   c.checkpoint_every = 0;
   c.log_every = 100;
@@ -58,14 +59,31 @@ GmmRunResult run_gmm(const GmmRunOptions& options) {
   std::filesystem::create_directories(options.out);
   std::optional<NoisePredictor> learned;
   TrainedModel model;
+  std::optional<ClassNoisePredictor> learned_classes;
   if (options.train_steps > 0) {
     model = load_trained_model(train_mixture_model(options));
-    learned = network_predictor(*model.net);
+    if (options.conditional != model.config.conditional())
+      throw std::invalid_argument(fmt::format("{}/model holds a run {} classes; give another output folder", options.out,
+                                              model.config.conditional() ? "with" : "without"));
+    learned = network_predictor(*model.net);  // of a conditional network: its prediction without a class
+    if (options.conditional) learned_classes = network_class_predictor(*model.net);
   }
   GmmRunResult result;
   result.report = run_gmm_experiment(options.config, learned);
-  if (options.figures) result.figures = write_gmm_figures(options.config, result.report, options.out);
+  if (options.conditional) {
+    auto classes = options.classes;
+    classes.seed = options.config.seed;
+    classes.projections = options.config.projections;
+    classes.samples = std::min(classes.samples, options.config.samples);
+    result.classes = run_class_guidance(load_mixture(options.config.mixture), make_schedule(options.config.schedule),
+                                        learned_classes, classes);
+  }
+  if (options.figures) {
+    result.figures = write_gmm_figures(options.config, result.report, options.out);
+    if (options.conditional) result.figures.push_back(write_class_guidance_figure(result.classes, options.out));
+  }
   result.json = to_json(result.report);
+  if (options.conditional) result.json["classes"] = to_json(result.classes);
   result.json["figures"] = result.figures;
   result.report_path = options.out + "/report.json";
   write_file_atomically(result.report_path, result.json.dump(2) + "\n");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/gmm_classes.h"
 #include "experiments/gmm_experiment.h"
 
 namespace ddpm {
@@ -19,11 +20,16 @@ struct GmmRunOptions {
   bool replace = false;        // write into a folder that holds files (replacing those of the same names)
   bool figures = true;
   int64_t train_steps = 4000;  // 0: the exact denoiser only
+  // The components as classes: a class-conditional MLP (label dropout 0.1) and classifier-free guidance beside
+  // the exact class denoiser (experiments/gmm_classes.h); the other parts measure its unconditional side.
+  bool conditional = false;
+  ClassGuidanceOptions classes;
 };
 
 struct GmmRunResult {
   GmmReport report;
-  nlohmann::json json;  // to_json(report) plus "figures"
+  std::vector<ClassGuidanceRow> classes;  // with GmmRunOptions::conditional
+  nlohmann::json json;  // to_json(report) plus "figures" (and "classes")
   std::string report_path;
   std::vector<std::string> figures;
 };

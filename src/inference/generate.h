@@ -18,6 +18,10 @@ struct GenerateOptions {
   SamplerSpec sampler;
   int64_t batch = 256;  // samples drawn at once (memory bound)
   Precision precision = Precision::fp32;  // of the network's products (runtime/precision.h)
+  // A class-conditional model's classes, int64 [n] (ModelConfig::class_label; its null label: no class).
+  // Undefined: every sample without a class. An unconditional model takes none.
+  torch::Tensor labels;
+  double guidance = 0.0;  // classifier-free guidance weight w (core/guidance.h); 0: none
 };
 
 // Returns n samples ([n, C, H, W] in [-1, 1] for images, [n, d] for points) on the CPU. `trajectory`

@@ -10,6 +10,10 @@ namespace ddpm {
 
 // `precision`: of the network's products (models/mixed_precision.h); the prediction is fp32 either way. In
 // bf16 the predictor casts the weights once, when it is made (a weight changed since is cast at each call).
+// A class-conditional network predicts without a class (its null label): ε(x_t, t, ∅).
 NoisePredictor network_predictor(NoiseNetImpl& net, Precision precision = Precision::fp32);
+
+// The same for a class-conditional network, taking the labels with each call (core/guidance.h binds them).
+ClassNoisePredictor network_class_predictor(NoiseNetImpl& net, Precision precision = Precision::fp32);
 
 }  // namespace ddpm

@@ -37,9 +37,9 @@ const ModelKind kMLPKind = {
     "mlp: a time-conditioned MLP for d-dimensional points",
     /*images=*/false,
     /*bf16_pays=*/false,  // 128-wide layers: the casts cost more than bf16 saves (0.4-1.0x)
-    [](const ModelConfig& c) -> NoiseNet { return std::make_shared<MLPImpl>(c.mlp); },
+    [](const ModelConfig& c) -> NoiseNet { return std::make_shared<MLPImpl>(c.mlp, c.num_classes()); },
     [](const ModelConfig& c) { return mlp_flops(c.mlp); },
-    [](const ModelConfig& c) { return mlp_parameters(c.mlp); },
+    [](const ModelConfig& c) { return mlp_parameters(c.mlp, c.num_classes()); },
     [](const ModelConfig& c, bool training) { return mlp_activation_bytes(c.mlp, training); },
     [](const ModelConfig& c) { return std::vector<int64_t>{c.mlp.data_dim}; },
     mlp_fit_to_data,

@@ -39,7 +39,26 @@ struct ModelConfig {
   std::string arch = "unet";  // one of model_kinds(): unet | mlp
   UNetConfig unet;
   MLPConfig mlp;
+  // A class-conditional network's classes, by name in label order (Ho & Salimans 2021); empty: unconditional
+  // (no class embedding, the files as before). Label class_names.size() is the null label, "no class".
+  std::vector<std::string> class_names;
+
+  int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
+  bool conditional() const { return !class_names.empty(); }
 };
+
+// The most classes a conditional network takes (a limit far above any labelled data set, so that a count
+// from a corrupt file is refused before an embedding is allocated).
+inline constexpr int64_t kMaxClasses = 100000;
+
+// Throws std::invalid_argument naming `where` unless the names are at most kMaxClasses, non-empty,
+// distinct, not "none" (which asks for no class), and a name that is a number is its own label (so that
+// a class asked for by name or by index means one class).
+void check_class_names(const std::vector<std::string>& names, const std::string& where);
+
+// The label of a class given by name or by index (as text), or the null label for "none"; throws
+// std::invalid_argument listing the classes otherwise (and for any class of an unconditional model).
+int64_t class_label(const ModelConfig& config, const std::string& name_or_index);
 
 // The model kinds, and one help line for each.
 std::vector<std::string> model_kinds();

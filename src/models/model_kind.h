@@ -36,9 +36,10 @@ const ModelKind& model_kind(const std::string& arch);
 // The FLOP counts of the two kinds' networks (models/flops.cpp).
 int64_t unet_flops(const UNetConfig& config);
 int64_t mlp_flops(const MLPConfig& config);
-// Their parameter counts and activation memory per sample, without building them (models/model_size.cpp).
-int64_t unet_parameters(const UNetConfig& config);
-int64_t mlp_parameters(const MLPConfig& config);
+// Their parameter counts (with `classes` classes: 0 for an unconditional network) and activation memory per
+// sample, without building them (models/model_size.cpp).
+int64_t unet_parameters(const UNetConfig& config, int64_t classes);
+int64_t mlp_parameters(const MLPConfig& config, int64_t classes);
 int64_t unet_activation_bytes(const UNetConfig& config, bool training);
 int64_t mlp_activation_bytes(const MLPConfig& config, bool training);
 

@@ -37,7 +37,11 @@ Precision choose_precision(const std::string& name, c10::Device device, const Mo
   return resolve_precision(name, device, model_kind(config.arch).bf16_pays);
 }
 
-std::string describe_model(const ModelConfig& config) { return model_kind(config.arch).describe(config); }
+std::string describe_model(const ModelConfig& config) {
+  auto line = model_kind(config.arch).describe(config);
+  if (config.conditional()) line += fmt::format("  classes {} (+ none)", config.num_classes());
+  return line;
+}
 
 ModelConfig fit_to_data(ModelConfig config, const std::vector<int64_t>& shape) {
   model_kind(config.arch).fit_to_data(config, shape);
@@ -47,15 +51,19 @@ ModelConfig fit_to_data(ModelConfig config, const std::vector<int64_t>& shape) {
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   j = nlohmann::json{{"arch", c.arch}};
   j[c.arch] = model_kind(c.arch).to_json(c);
+  if (c.conditional()) j["class_names"] = c.class_names;  // absent: unconditional, as every file before classes
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
-  std::set<std::string> known = {"arch"};
+  std::set<std::string> known = {"arch", "class_names"};
   for (const auto& name : model_kinds()) known.insert(name);
   check_keys(j, "model_config", known);
   c.arch = field<std::string>(j, "model_config", "arch");
   const auto& kind = model_kind(c.arch);
   kind.from_json(field<nlohmann::json>(j, "model_config", c.arch), c);
+  c.class_names = j.contains("class_names") ? field<std::vector<std::string>>(j, "model_config", "class_names")
+                                            : std::vector<std::string>{};
+  check_class_names(c.class_names, "model_config.class_names");
 }
 
 }  // namespace ddpm

@@ -19,6 +19,7 @@ constexpr int64_t kFloatBytes = 4;
 int64_t linear(int64_t in, int64_t out) { return in * out + out; }
 int64_t conv(int64_t in, int64_t out, int64_t k) { return in * out * k * k + out; }
 int64_t group_norm(int64_t channels) { return 2 * channels; }
+int64_t class_embedding(int64_t classes, int64_t dim) { return classes > 0 ? (classes + 1) * dim : 0; }  // + null
 
 int64_t resnet(const ResnetPlan& r, int64_t time_embed_dim) {
   int64_t n = group_norm(r.in_channels) + conv(r.in_channels, r.out_channels, 3) +
@@ -40,10 +41,10 @@ int64_t level(const LevelPlan& l, size_t attentions, int64_t time_embed_dim) {
 
 }  // namespace
 
-int64_t unet_parameters(const UNetConfig& c) {
+int64_t unet_parameters(const UNetConfig& c, int64_t classes) {
   const UNetPlan p = plan_unet(c);
   int64_t n = conv(c.in_channels, c.base_channels, 3) + linear(p.time_input_dim, p.time_embed_dim) +
-              linear(p.time_embed_dim, p.time_embed_dim);
+              linear(p.time_embed_dim, p.time_embed_dim) + class_embedding(classes, p.time_embed_dim);
   for (const auto& l : p.down) n += level(l, l.resnets.size(), p.time_embed_dim);
   n += level(p.mid, 1, p.time_embed_dim);
   for (const auto& l : p.up) n += level(l, l.resnets.size(), p.time_embed_dim);
@@ -84,10 +85,10 @@ int64_t unet_activation_bytes(const UNetConfig& c, bool training) {
   return kFloatBytes * unet_activation_values(c, training);
 }
 
-int64_t mlp_parameters(const MLPConfig& m) {
+int64_t mlp_parameters(const MLPConfig& m, int64_t classes) {
   check_mlp_config(m);
   return linear(m.data_dim + m.time_embed_dim, m.hidden) + (m.depth - 1) * linear(m.hidden, m.hidden) +
-         linear(m.hidden, m.data_dim);
+         linear(m.hidden, m.data_dim) + class_embedding(classes, m.time_embed_dim);
 }
 
 int64_t mlp_activation_bytes(const MLPConfig& m, bool training) {

@@ -9,7 +9,7 @@ namespace ddpm {
 
 namespace nn = torch::nn;
 
-UNetImpl::UNetImpl(const UNetConfig& config) : config_(config) {
+UNetImpl::UNetImpl(const UNetConfig& config, int64_t classes) : NoiseNetImpl(classes), config_(config) {
   const UNetPlan plan = plan_unet(config);
   const BlockSettings s{plan.time_embed_dim, config.norm_groups, config.norm_eps, config.dropout};
   const int64_t C = config.in_channels, base = config.base_channels;
@@ -17,6 +17,8 @@ UNetImpl::UNetImpl(const UNetConfig& config) : config_(config) {
 
   conv_in = register_module("conv_in", nn::Conv2d(nn::Conv2dOptions(C, base, 3).padding(1)));
   time_embedding = register_module("time_embedding", TimestepEmbedding(plan.time_input_dim, plan.time_embed_dim));
+  if (classes > 0)
+    class_embedding = register_module("class_embedding", nn::Embedding(classes + 1, plan.time_embed_dim));
   auto down = register_module("down_blocks", nn::ModuleList());
   for (const auto& level : plan.down) {
     down_blocks_.emplace_back(level, s);
@@ -33,7 +35,7 @@ UNetImpl::UNetImpl(const UNetConfig& config) : config_(config) {
   conv_out = register_module("conv_out", nn::Conv2d(nn::Conv2dOptions(base, C, 3).padding(1)));
 }
 
-torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t) {
+torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t, const torch::Tensor& labels) {
   TORCH_CHECK(x_t.dim() == 4 && x_t.size(1) == config_.in_channels && x_t.size(2) == config_.image_height &&
                   x_t.size(3) == config_.image_width,
               "UNet: expected x_t of shape [B, ", config_.in_channels, ", ", config_.image_height, ", ",
@@ -42,7 +44,8 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t
               t.sizes());
   // The time embedding's two small products stay fp32 in every precision: [B, 4 base] is too little work to
   // pay for the casts.
-  const auto temb = time_embedding(sinusoidal_embedding(t, time_input_dim_).to(x_t.dtype()));  // [B, 4 base]
+  auto temb = time_embedding(sinusoidal_embedding(t, time_input_dim_).to(x_t.dtype()));  // [B, 4 base]
+  if (auto c = class_embedding_of(class_embedding, classes(), labels, x_t.size(0), "UNet"); c.defined()) temb = temb + c;
 
   auto h = apply_conv(conv_in, x_t);  // [B, base, H, W]
   std::vector<torch::Tensor> skips = {h};

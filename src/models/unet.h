@@ -6,6 +6,8 @@
 // frequencies exp(-ln(10000) i / (half - 1)) (freq_shift 1) in [sin, cos] order (no flip), time MLP
 // without a final activation, downsampling by zero-padding bottom/right then a 3×3 stride-2 conv
 // (downsample_padding 0), nearest ×2 upsampling then 3×3 conv, attention scale 1/√C with one head.
+// A class-conditional U-Net adds class_embedding (num_class_embeds = K + 1 rows) to the time embedding, as
+// UNet2DModel does with class_embed_type None.
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -23,15 +25,17 @@ namespace ddpm {
 
 class UNetImpl : public NoiseNetImpl {
  public:
-  explicit UNetImpl(const UNetConfig& config);  // throws std::invalid_argument on a bad config
-  // x_t: [B, C, H, W] with the configured C, H, W; t: int64 [B] → ε̂: [B, C, H, W]
-  torch::Tensor forward(const torch::Tensor& x_t, const torch::Tensor& t) override;
+  // `classes`: K for a class-conditional network, 0 for none. Throws std::invalid_argument on a bad config.
+  explicit UNetImpl(const UNetConfig& config, int64_t classes = 0);
+  // x_t: [B, C, H, W] with the configured C, H, W; t: int64 [B]; labels as NoiseNetImpl says → ε̂: [B, C, H, W]
+  torch::Tensor forward(const torch::Tensor& x_t, const torch::Tensor& t, const torch::Tensor& labels = {}) override;
   const UNetConfig& config() const { return config_; }
 
  private:
   UNetConfig config_;
   int64_t time_input_dim_;
   TimestepEmbedding time_embedding{nullptr};
+  torch::nn::Embedding class_embedding{nullptr};
   torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
   std::vector<DownBlock> down_blocks_;
   MidBlock mid_block{nullptr};

@@ -58,9 +58,9 @@ const ModelKind kUNetKind = {
     "unet: the U-Net of Ho et al. 2020 for images (diffusers' UNet2DModel layout)",
     /*images=*/true,
     /*bf16_pays=*/true,  // training 1.4x, sampling 1.0-1.5x (docs/PERFORMANCE.md)
-    [](const ModelConfig& c) -> NoiseNet { return std::make_shared<UNetImpl>(c.unet); },
+    [](const ModelConfig& c) -> NoiseNet { return std::make_shared<UNetImpl>(c.unet, c.num_classes()); },
     [](const ModelConfig& c) { return unet_flops(c.unet); },
-    [](const ModelConfig& c) { return unet_parameters(c.unet); },
+    [](const ModelConfig& c) { return unet_parameters(c.unet, c.num_classes()); },
     [](const ModelConfig& c, bool training) { return unet_activation_bytes(c.unet, training); },
     [](const ModelConfig& c) { return std::vector<int64_t>{c.unet.in_channels, c.unet.image_height, c.unet.image_width}; },
     unet_fit_to_data,

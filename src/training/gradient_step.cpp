@@ -24,6 +24,12 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
   step.t = torch::randint(0, schedule.T, {global_batch}, gen, torch::TensorOptions().dtype(torch::kLong).device(x0.device()))
                .slice(0, offset, offset + B);
   auto eps = torch::randn(global_shape, gen, x0.options()).slice(0, offset, offset + B);
+  // Classifier-free guidance's training (Ho & Salimans 2021, Algorithm 1): c ← ∅ with probability p_uncond.
+  torch::Tensor labels;
+  if (options.labels.defined()) {
+    const auto drop = torch::rand({global_batch}, gen, x0.options()).slice(0, offset, offset + B) < options.label_dropout;
+    labels = options.labels.to(x0.device()).masked_fill(drop, options.null_label);
+  }
   net.train();
   optimizer.zero_grad();
   const PrecisionScope precision(options.precision);
@@ -32,7 +38,8 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
   for (int64_t k = 0; k < K; ++k) {
     const auto t = step.t.slice(0, k * micro, (k + 1) * micro);
     const auto e = eps.slice(0, k * micro, (k + 1) * micro);
-    auto per = l_simple_per_example(e, net.forward(q_sample(schedule, x0.slice(0, k * micro, (k + 1) * micro), t, e), t));
+    const auto c = labels.defined() ? labels.slice(0, k * micro, (k + 1) * micro) : torch::Tensor();
+    auto per = l_simple_per_example(e, net.forward(q_sample(schedule, x0.slice(0, k * micro, (k + 1) * micro), t, e), t, c));
     auto loss = per.mean();
     if (options.loss_hook) loss = options.loss_hook(loss);
     (loss / static_cast<double>(K)).backward();

@@ -38,12 +38,17 @@ struct GradientOptions {
   // gradient of the whole batch's mean loss, to float rounding.
   int64_t micro_batches = 1;
   Precision precision = Precision::fp32;  // of the network's products (models/mixed_precision.h)
+  // A class-conditional network's classes of x0's rows (int64 [B]); each is replaced by null_label with
+  // probability label_dropout, drawn for the whole global batch like t and ε. Undefined: no classes.
+  torch::Tensor labels;
+  double label_dropout = 0.0;
+  int64_t null_label = 0;
   LossHook loss_hook;  // applied to each micro-batch's mean loss
   // Called after backward, before clipping: a data-parallel group averages the gradients here.
   std::function<void(const GradientStep&)> before_clip;
 };
 
-// Puts `net` in training mode, draws t and ε from `gen`, computes L_simple on x0 [B, ...], zeroes the
+// Puts `net` in training mode, draws t and ε (then, with labels, the label dropout) from `gen`, computes L_simple on x0 [B, ...], zeroes the
 // optimizer's gradients, back-propagates and clips the gradient norm to options.grad_clip (0: no clipping).
 GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimizer, const Schedule& schedule,
                               const torch::Tensor& x0, at::Generator& gen, const GradientOptions& options);

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/guidance.h"
 #include "core/random.h"
 #include "inference/network_predictor.h"
 #include "io/image_io.h"
@@ -12,6 +13,7 @@ namespace ddpm {
 namespace {
 
 constexpr int64_t kGridSide = 6;
+constexpr int64_t kMaxGridRows = 16;
 constexpr uint64_t kGridNoiseStream = 2;  // derive_seed(run seed, this): see Trainer's kStepNoiseStream
 
 }  // namespace
@@ -19,14 +21,21 @@ constexpr uint64_t kGridNoiseStream = 2;  // derive_seed(run seed, this): see Tr
 std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNetImpl& net, const ModelConfig& model,
                               const Schedule& schedule, uint64_t run_seed, int64_t steps, const c10::Device& device,
                               Precision precision) {
+  // A class-conditional network draws one row per class (the first kMaxGridRows), unguided.
+  const int64_t rows = model.conditional() ? std::min(model.num_classes(), kMaxGridRows) : kGridSide;
   auto shape = sample_shape(model);
-  shape.insert(shape.begin(), kGridSide * kGridSide);
+  shape.insert(shape.begin(), rows * kGridSide);
   auto noise_gen = make_generator(derive_seed(run_seed, kGridNoiseStream), device);
   auto x_T = torch::randn(shape, noise_gen, torch::TensorOptions().device(device));
   SamplerSpec spec;
   spec.steps = std::min(steps, schedule.T);
   spec.clip_x0 = samples_are_images(model);
-  auto x0 = run_sampler(schedule, network_predictor(net, precision), x_T, noise_gen, spec);
+  const auto predictor =
+      model.conditional()
+          ? class_guided_predictor(network_class_predictor(net, precision),
+                                   torch::arange(rows, torch::kLong).repeat_interleave(kGridSide), 0.0, model.num_classes())
+          : network_predictor(net, precision);
+  auto x0 = run_sampler(schedule, predictor, x_T, noise_gen, spec);
   const auto path = sample_grid_path(run_dir, step);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   save_image_grid(path, x0.to(torch::kCPU), kGridSide, 2, /*scale=*/0);

@@ -1,5 +1,6 @@
-// The picture a run draws of its progress: a 6×6 grid of samples from the EMA network, from the same
-// noise at every step (so grids of one run are comparable), written to RUN/samples/step-XXXXXXXX.png.
+// The picture a run draws of its progress: a 6×6 grid of samples from the EMA network (a class-conditional
+// one: a row of 6 per class), from the same noise at every step (so grids of one run are comparable),
+// written to RUN/samples/step-XXXXXXXX.png.
 #pragma once
 
 #include <c10/core/Device.h>

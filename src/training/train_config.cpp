@@ -46,6 +46,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"init", c.init},
        {"init_steps", c.init_steps},
        {"model", c.model},
+       {"conditional", c.conditional},
+       {"label_dropout", c.label_dropout},
        {"schedule", c.schedule},
        {"steps", c.steps},
        {"batch", c.batch},
@@ -80,6 +82,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   // Absent in runs made before the lineage was kept: their model files count only their own steps.
   c.init_steps = j.contains("init_steps") ? json_integer<int64_t>(j["init_steps"], "config: init_steps") : 0;
   j.at("model").get_to(c.model);
+  c.conditional = j.value("conditional", false);  // runs before classes were unconditional
+  c.label_dropout = j.value("label_dropout", 0.1);
   j.at("schedule").get_to(c.schedule);
   c.steps = json_integer<int64_t>(j.at("steps"), "config: steps");
   c.batch = json_integer<int64_t>(j.at("batch"), "config: batch");
@@ -118,6 +122,8 @@ TrainConfig check_train_config(TrainConfig c) {
   positive("lr", c.lr);
   non_negative("grad_clip", c.grad_clip);
   non_negative("weight_decay", c.weight_decay);
+  if (!(c.label_dropout >= 0.0 && c.label_dropout <= 1.0))
+    throw std::invalid_argument(fmt::format("label_dropout must be in [0, 1], got {}", c.label_dropout));
   if (!(c.ema_decay >= 0.0 && c.ema_decay < 1.0))
     throw std::invalid_argument(fmt::format("ema_decay must be in [0, 1), got {}", c.ema_decay));
   at_least("steps", c.steps, 1);

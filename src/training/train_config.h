@@ -23,6 +23,11 @@ struct TrainConfig {
   std::string init;                    // weights file the run started from ("" = random initialisation)
   int64_t init_steps = 0;              // training steps behind those weights, their own --init chain included
   ModelConfig model;
+  // Class-conditional training (Ho & Salimans 2021) on the data's labels: the network gets the data's classes
+  // (model.class_names), and each example's label is replaced by the null label with probability
+  // label_dropout, so that one network learns ε(x_t, t, c) and ε(x_t, t, ∅) both.
+  bool conditional = false;
+  double label_dropout = 0.1;
   ScheduleConfig schedule;
   int64_t steps = 10000;               // total optimiser steps
   int64_t batch = 64;

@@ -61,6 +61,7 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
     throw std::invalid_argument(fmt::format("batch {} cannot be split evenly over {} ranks", config_.batch, world_size()));
   if (config_.schedule.kind == "custom") record_betas(config_.schedule, schedule_);
   if (choose_model) config_.model = model_for_data(config_.preset, data_.sample_shape(), config_.unet_shape, &config_.preset);
+  use_classes();
   if (sample_shape(config_.model) != data_.sample_shape())
     throw std::invalid_argument(fmt::format("the network takes samples of shape [{}], the data's are [{}]",
                                             fmt::join(sample_shape(config_.model), ", "),
@@ -96,9 +97,9 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   if (init) choose_model = false;
   std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
   trainer->lock_ = std::move(claimed.lock);
-  if (init) {
-    copy_weights(*trainer->net_, *init->net);
-    copy_weights(*trainer->ema_net_, *init->net);
+  if (init) {  // an unconditional network given classes starts with a zero class embedding: as it was
+    copy_weights_extending(*trainer->net_, *init->net);
+    copy_weights_extending(*trainer->ema_net_, *init->net);
   }
   if (writer) {
     // config.json first: every checkpoint carries its digest, and resume refuses a run without it.
@@ -141,6 +142,19 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   return trainer;
 }
 
+void Trainer::use_classes() {
+  // Weights that were trained with classes (--init, or a resumed run) keep training with them.
+  if (config_.model.conditional()) config_.conditional = true;
+  if (!config_.conditional) return;
+  if (!data_.labels.defined())
+    throw std::invalid_argument(fmt::format("{} has no class labels, which class-conditional training needs", data_.name));
+  auto& names = config_.model.class_names;
+  if (names.empty()) names = data_.class_names;  // a new network, or unconditional weights given classes
+  if (names != data_.class_names)
+    throw std::invalid_argument(fmt::format("the network's classes ({}) are not the data's ({})", fmt::join(names, ", "),
+                                            fmt::join(data_.class_names, ", ")));
+}
+
 void Trainer::check_ranks_agree() {
   if (group_) ddpm::check_ranks_agree(*group_, step_, nlohmann::json(config_).dump(), *net_);
 }
@@ -164,6 +178,11 @@ StepStats Trainer::train_step() {
   options.offset = rank() * x0.size(0);
   options.micro_batches = config_.accumulate;
   options.precision = precision_;
+  if (config_.conditional) {
+    options.labels = batch.labels;
+    options.label_dropout = config_.label_dropout;
+    options.null_label = config_.model.num_classes();
+  }
   if (loss_hook) options.loss_hook = [this](const torch::Tensor& loss) { return loss_hook(loss, step_ + 1); };
   torch::Tensor summary;
   options.before_clip = [&](const GradientStep& grad) {

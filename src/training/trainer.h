@@ -80,6 +80,8 @@ class Trainer {
  private:
   Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel);
   void apply_lr();
+  // Checks and completes a class-conditional run's classes (the data's labels and the network's names).
+  void use_classes();
   void restore(const CheckpointData& data, const std::string& checkpoint_dir);  // trainer_checkpoint.cpp
   void restore_state(const CheckpointData& data, const std::string& checkpoint_dir);
   int64_t rank() const { return group_ ? group_->rank() : 0; }
