@@ -138,3 +138,27 @@ TEST(Folder, ChannelChoice) {
   EXPECT_NEAR(gray[0].max().item<int>(), 0.299 * 200, 1.5);  // BT.601 luma (rgb_to_gray)
   EXPECT_EQ(gray[1].max().item<int>(), 7);
 }
+
+// DIR/CLASS/image labels the images by their sub-folders; sub-folders that cannot be class names (numbered
+// shards whose numbers are not their positions, a folder called none) are a layout: no labels, and the images
+// load as before.
+TEST(Folder, SubFoldersAreClassesWhenTheyCanBe) {
+  const auto dir = scratch_dir("classes");
+  for (const char* sub : {"cat", "dog"}) std::filesystem::create_directories(dir + "/" + sub);
+  write_png(dir + "/dog/a.png", torch::full({1, 4, 4}, 1, torch::kUInt8));
+  write_png(dir + "/cat/b.png", torch::full({1, 4, 4}, 2, torch::kUInt8));
+  write_png(dir + "/cat/c.png", torch::full({1, 4, 4}, 3, torch::kUInt8));
+  const auto d = load_dataset("folder:" + dir);
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_TRUE(torch::equal(d.labels, torch::tensor({0, 0, 1}, torch::kLong)));  // cat/b, cat/c, dog/a
+
+  const auto shards = scratch_dir("shards");
+  for (const char* sub : {"00000", "01000"}) {
+    std::filesystem::create_directories(shards + "/" + sub);
+    write_png(shards + "/" + sub + "/x.png", torch::full({1, 4, 4}, 5, torch::kUInt8));
+  }
+  const auto s = load_dataset("folder:" + shards);
+  EXPECT_EQ(s.size(), 2);
+  EXPECT_FALSE(s.labels.defined());
+  EXPECT_TRUE(s.class_names.empty());
+}

@@ -187,7 +187,8 @@ TEST(Trainer, ConditionalResumeIsBitExact) {
 }
 
 // Label dropout 1 trains only the null label's row of the class embedding, dropout 0 never touches it: the
-// rows that no example reaches keep their initial values exactly (Adam moves only parameters with a gradient).
+// rows that no example reaches keep their initial values exactly (with no weight decay, the default, Adam does not
+// move a parameter whose gradient has always been zero).
 TEST(Trainer, LabelDropoutDecidesWhichClassRowsTrain) {
   for (const double dropout : {0.0, 1.0}) {
     SCOPED_TRACE(dropout);

@@ -98,8 +98,7 @@ nlohmann::json class_json(const QualityReport& r, const std::vector<std::string>
   if (!r.class_accuracy.empty()) {
     nlohmann::json accuracy = nlohmann::json::object();
     for (size_t c = 0; c < names.size(); ++c) accuracy[names[c]] = finite_or_null(r.class_accuracy[c]);
-    accuracy["overall"] = r.overall_accuracy;
-    out["class_accuracy"] = accuracy;
+    out["class_accuracy"] = {{"per_class", accuracy}, {"overall", r.overall_accuracy}};
   }
   return out;
 }
@@ -120,7 +119,7 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
                             : torchscript_feature_network(f.features);
   const bool conditional = model.config.conditional();
   if (!conditional && f.guidance != std::vector<double>{0.0})
-    throw CLI::ValidationError("--guidance", "needs a class-conditional model; this one was trained without classes");
+    throw std::invalid_argument("--guidance needs a class-conditional model; this one was trained without classes");
   QualityOptions options;
   options.n = f.n > 0 ? f.n : std::min(kDefaultQualitySamples, test.size() / 2);
   options.k = f.k;
@@ -213,6 +212,8 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
 }
 
 void run(const EvalFlags& f) {
+  if (f.metric == "nll" && f.guidance != std::vector<double>{0.0})
+    throw CLI::ValidationError("--guidance", "applies to --metric fid (nll bounds the model without a class)");
   auto model = load_trained_model(f.model, f.raw);
   const auto test = load_dataset(f.data, DataOptions{"test", f.image_size, 0});
   if (f.metric == "nll")

@@ -53,11 +53,11 @@ Subcommand add_gmm(CLI::App& parent) {
   app->add_flag_callback("--no-figures", [args] { args->run.figures = false; }, "skip the PNG figures");
   app->add_option("--train-steps", args->run.train_steps, "training steps of the learned MLP (0: exact denoiser only)")
       ->capture_default_str()->check(non_negative());
-  app->add_flag("--conditional", args->run.conditional,
+  auto* conditional = app->add_flag("--conditional", args->run.conditional,
                 "the components as classes: a class-conditional MLP and classifier-free guidance beside the exact "
                 "class denoiser (a table and classes.png)");
   app->add_option("--guidance", args->run.classes.guidance, "with --conditional: the guidance weights w")
-      ->delimiter(',')->capture_default_str()->check(non_negative());
+      ->delimiter(',')->capture_default_str()->check(non_negative())->needs(conditional);
   return {app, [args] { run(*args); }};
 }
 

@@ -12,9 +12,14 @@ void check_class_labels(const torch::Tensor& labels, int64_t batch, int64_t null
     throw std::invalid_argument(fmt::format("{}: class labels must be an int64 vector", what));
   if (batch >= 0 && labels.size(0) != batch)
     throw std::invalid_argument(fmt::format("{}: {} class labels for {} samples", what, labels.size(0), batch));
-  if (labels.numel() > 0 && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() > null_label))
+  if (labels.numel() == 0) return;
+  // One copy to the host for both bounds: on a GPU every .item() waits for the device.
+  const auto [lowest, highest] = torch::aminmax(labels);
+  const auto bounds = torch::stack({lowest, highest}).to(torch::kCPU);
+  const int64_t lo = bounds[0].item<int64_t>(), hi = bounds[1].item<int64_t>();
+  if (lo < 0 || hi > null_label)
     throw std::invalid_argument(fmt::format("{}: class labels must be from 0 to {} (the null label), got {}..{}", what,
-                                            null_label, labels.min().item<int64_t>(), labels.max().item<int64_t>()));
+                                            null_label, lo, hi));
 }
 
 NoisePredictor class_guided_predictor(ClassNoisePredictor eps, torch::Tensor labels, double w, int64_t null_label) {

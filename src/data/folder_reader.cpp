@@ -2,6 +2,8 @@
 // pixel cap without decoding), then decode + resize + crop straight into the preallocated batch tensor.
 #include "data/folder_reader.h"
 
+#include "models/model_config.h"
+
 #include <stb_image_resize.h>
 
 #include <algorithm>
@@ -94,6 +96,13 @@ FolderClasses folder_classes(const std::string& dir, const std::vector<std::stri
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   if (names.size() < 2) return {};
+  // Sub-folders that cannot name classes (one called none; numbered shards such as 00000/, 01000/, whose numbers
+  // are not their positions) are a layout, not classes: the images load without labels.
+  try {
+    check_class_names(names, dir);
+  } catch (const std::invalid_argument&) {
+    return {};
+  }
   FolderClasses out;
   out.labels = torch::empty({static_cast<int64_t>(files.size())}, torch::kLong);
   auto* label = out.labels.data_ptr<int64_t>();

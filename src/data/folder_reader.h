@@ -30,8 +30,9 @@ struct FolderClasses {
   std::vector<std::string> class_names;  // the sub-folders' names, sorted
 };
 
-// Classes from the layout DIR/CLASS/image (every image one level below DIR, at least two such sub-folders);
-// nothing (an undefined labels tensor) for any other layout.
+// Classes from the layout DIR/CLASS/image (every image one level below DIR, at least two such sub-folders whose
+// names follow the rules of class names, models/model_config.h); nothing (an undefined labels tensor) for any
+// other layout.
 FolderClasses folder_classes(const std::string& dir, const std::vector<std::string>& files);
 
 FolderImages read_image_folder(const std::string& dir, const FolderOptions& options);

@@ -49,12 +49,16 @@ std::vector<ClassGuidanceRow> run_class_guidance(const GaussianMixture& mixture,
         const auto x_T = torch::randn({n, mixture.dim()}, gen);
         return run_sampler(schedule, class_guided_predictor(eps, labels, w, K), x_T, gen, spec);
       };
-      auto measure_gen = make_generator(derive_seed(options.seed, 300 + k));
+      // Both measured along the same random projections.
+      const auto measured = [&](const torch::Tensor& samples) {
+        auto gen = make_generator(derive_seed(options.seed, 300 + k));
+        return measure(mixture, k, samples, truth, options.projections, gen);
+      };
       row.oracle_samples = draw(oracle);
-      row.oracle = measure(mixture, k, row.oracle_samples, truth, options.projections, measure_gen);
+      row.oracle = measured(row.oracle_samples);
       if (learned) {
         row.learned_samples = draw(*learned);
-        row.learned = measure(mixture, k, row.learned_samples, truth, options.projections, measure_gen);
+        row.learned = measured(row.learned_samples);
       }
       rows.push_back(std::move(row));
     }

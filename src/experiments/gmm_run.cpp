@@ -31,6 +31,10 @@ std::string train_mixture_model(const GmmRunOptions& options) {
   c.checkpoint_every = 0;
   c.log_every = 100;
   auto trainer = std::filesystem::exists(run_dir) ? Trainer::resume(run_dir, c.steps) : Trainer::create(c, run_dir);
+  // Checked before a step is taken: a run of the other kind is left as it was.
+  if (trainer->config().conditional != options.conditional)
+    throw std::invalid_argument(fmt::format("{} holds a run {} classes; give another output folder", run_dir,
+                                            options.conditional ? "without" : "with"));
   trainer->run(false);
   return run_dir;
 }
@@ -62,9 +66,6 @@ GmmRunResult run_gmm(const GmmRunOptions& options) {
   std::optional<ClassNoisePredictor> learned_classes;
   if (options.train_steps > 0) {
     model = load_trained_model(train_mixture_model(options));
-    if (options.conditional != model.config.conditional())
-      throw std::invalid_argument(fmt::format("{}/model holds a run {} classes; give another output folder", options.out,
-                                              model.config.conditional() ? "with" : "without"));
     learned = network_predictor(*model.net);  // of a conditional network: its prediction without a class
     if (options.conditional) learned_classes = network_class_predictor(*model.net);
   }

@@ -7,6 +7,7 @@
 #include "inference/network_predictor.h"
 #include "io/image_io.h"
 #include "io/run_folder.h"
+#include "models/memory_budget.h"
 #include "samplers/sampler.h"
 
 namespace ddpm {
@@ -23,6 +24,7 @@ std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNet
                               Precision precision) {
   // A class-conditional network draws one row per class (the first kMaxGridRows), unguided.
   const int64_t rows = model.conditional() ? std::min(model.num_classes(), kMaxGridRows) : kGridSide;
+  check_batch_fits(model, rows * kGridSide, /*training=*/false, device, "lower the classes of the sample grid");
   auto shape = sample_shape(model);
   shape.insert(shape.begin(), rows * kGridSide);
   auto noise_gen = make_generator(derive_seed(run_seed, kGridNoiseStream), device);
