@@ -194,12 +194,12 @@ TEST(ClassEmbedding, LabelsChangeThePredictionAndAreChecked) {
   EXPECT_THROW(net->forward(x, t, torch::full({3}, 3, torch::kLong)), std::invalid_argument);  // beyond the null label
   EXPECT_THROW(plain->forward(x, t, torch::zeros({3}, torch::kLong)), c10::Error);   // an unconditional network
 
-  // Extending unconditional weights: the class embedding starts at zero, so every class predicts as before.
-  copy_weights_extending(*net, *plain);
-  plain->eval();
-  const auto before = plain->forward(x, t);
-  for (int64_t label = 0; label <= 2; ++label)
-    EXPECT_TRUE(torch::equal(net->forward(x, t, torch::full({3}, label, torch::kLong)), before)) << label;
+  // Unconditional weights given classes: every shared tensor copied, the class embedding kept as initialised.
+  const auto embedding = net->named_parameters()["class_embedding.weight"].clone();
+  copy_shared_weights(*net, *plain);
+  for (const auto& p : plain->named_parameters()) EXPECT_TRUE(torch::equal(net->named_parameters()[p.key()], p.value())) << p.key();
+  EXPECT_TRUE(torch::equal(net->named_parameters()["class_embedding.weight"], embedding));
+  EXPECT_THROW(copy_shared_weights(*plain, *net), c10::Error);  // a tensor with no place
 }
 
 TEST(ClassLabels, DataSetsCarryTheirNames) {

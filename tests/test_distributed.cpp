@@ -82,32 +82,36 @@ bool appears_within(const std::string& path, std::chrono::seconds limit) {
   return std::filesystem::exists(path);
 }
 
+// Unconditional, and class-conditional: the label dropout is drawn for the global batch and sliced like t.
 TEST(Distributed, TwoRanksReproduceOneProcess) {
-  ddpm::test::TempDir dir;
-  const std::string single = dir.file("single"), pair = dir.file("pair"), rank1_out = dir.file("rank1-out");
-  constexpr int kSteps = 40, kBatch = 64;
-  CliProcess one(train_args(single, kSteps, kBatch, kSteps), {}, dir.file("single.log"));
-  const int port = free_port();
-  CliProcess r0(train_args(pair, kSteps, kBatch, kSteps), rank_env(0, 2, port), dir.file("r0.log"));
-  // Rank 1 is given another --out: it must never touch it (rank 0 alone writes the run).
-  CliProcess r1(train_args(rank1_out, kSteps, kBatch, kSteps), rank_env(1, 2, port), dir.file("r1.log"));
-  ASSERT_TRUE(one.started() && r0.started() && r1.started());
-  ASSERT_EQ(one.wait_for(60s), 0) << one.output();
-  ASSERT_EQ(r0.wait_for(60s), 0) << r0.output();
-  ASSERT_EQ(r1.wait_for(60s), 0) << r1.output();
-  EXPECT_FALSE(std::filesystem::exists(rank1_out));
-  EXPECT_NE(r0.output().find("batch 64 (2 ranks × 32)"), std::string::npos) << r0.output();
+  for (const std::string extra : {"", " --conditional --label-dropout 0.3"}) {
+    SCOPED_TRACE(extra);
+    ddpm::test::TempDir dir;
+    const std::string single = dir.file("single"), pair = dir.file("pair"), rank1_out = dir.file("rank1-out");
+    constexpr int kSteps = 40, kBatch = 64;
+    CliProcess one(train_args(single, kSteps, kBatch, kSteps) + extra, {}, dir.file("single.log"));
+    const int port = free_port();
+    CliProcess r0(train_args(pair, kSteps, kBatch, kSteps) + extra, rank_env(0, 2, port), dir.file("r0.log"));
+    // Rank 1 is given another --out: it must never touch it (rank 0 alone writes the run).
+    CliProcess r1(train_args(rank1_out, kSteps, kBatch, kSteps) + extra, rank_env(1, 2, port), dir.file("r1.log"));
+    ASSERT_TRUE(one.started() && r0.started() && r1.started());
+    ASSERT_EQ(one.wait_for(60s), 0) << one.output();
+    ASSERT_EQ(r0.wait_for(60s), 0) << r0.output();
+    ASSERT_EQ(r1.wait_for(60s), 0) << r1.output();
+    EXPECT_FALSE(std::filesystem::exists(rank1_out));
+    EXPECT_NE(r0.output().find("batch 64 (2 ranks × 32)"), std::string::npos) << r0.output();
 
-  const auto last_single = ddpm::latest_checkpoint(single), last_pair = ddpm::latest_checkpoint(pair);
-  ASSERT_TRUE(last_single && last_pair);
-  ASSERT_EQ(std::filesystem::path(*last_pair).filename(), "step-00000040");
-  const auto trained = weights(*last_single, "model.safetensors");
-  // Training moved the weights far more than the tolerance; the two runs agree to float rounding
-  // (the gradient mean is summed in another order).
-  const double moved = max_difference(trained, weights(ddpm::complete_checkpoints(single).front(), "model.safetensors"));
-  EXPECT_GT(moved, 1e-3);
-  EXPECT_LT(max_difference(trained, weights(*last_pair, "model.safetensors")), 1e-6);
-  EXPECT_LT(max_difference(weights(*last_single, "ema.safetensors"), weights(*last_pair, "ema.safetensors")), 1e-6);
+    const auto last_single = ddpm::latest_checkpoint(single), last_pair = ddpm::latest_checkpoint(pair);
+    ASSERT_TRUE(last_single && last_pair);
+    ASSERT_EQ(std::filesystem::path(*last_pair).filename(), "step-00000040");
+    const auto trained = weights(*last_single, "model.safetensors");
+    // Training moved the weights far more than the tolerance; the two runs agree to float rounding
+    // (the gradient mean is summed in another order).
+    const double moved = max_difference(trained, weights(ddpm::complete_checkpoints(single).front(), "model.safetensors"));
+    EXPECT_GT(moved, 1e-3);
+    EXPECT_LT(max_difference(trained, weights(*last_pair, "model.safetensors")), 1e-6);
+    EXPECT_LT(max_difference(weights(*last_single, "ema.safetensors"), weights(*last_pair, "ema.safetensors")), 1e-6);
+  }
 }
 
 TEST(Distributed, DeadRankStopsTheOtherAndTheRunResumes) {

@@ -19,20 +19,17 @@ void copy_weights(torch::nn::Module& to, const torch::nn::Module& from) {
   copy_buffers(to, from);
 }
 
-void copy_weights_extending(torch::nn::Module& to, const torch::nn::Module& from) {
+void copy_shared_weights(torch::nn::Module& to, const torch::nn::Module& from) {
   torch::NoGradGuard no_grad;
   auto targets = to.named_parameters();
   for (const auto& b : to.named_buffers()) targets.insert(b.key(), b.value());
   auto sources = from.named_parameters();
   for (const auto& b : from.named_buffers()) sources.insert(b.key(), b.value());
   for (auto& target : targets) {
-    const auto* source = sources.find(target.key());
-    if (source) {
+    if (const auto* source = sources.find(target.key())) {
       TORCH_CHECK(source->sizes() == target.value().sizes(), "copying ", target.key(), ": shape ", source->sizes(),
                   " into ", target.value().sizes());
       target.value().copy_(*source);
-    } else {
-      target.value().zero_();
     }
   }
   for (const auto& source : sources) TORCH_CHECK(targets.contains(source.key()), "copying weights: ", source.key(), " has no place");

@@ -10,10 +10,10 @@ namespace ddpm {
 
 // to ← from for every parameter and buffer (same architecture, so the same order and shapes).
 void copy_weights(torch::nn::Module& to, const torch::nn::Module& from);
-// to ← from by name for every parameter and buffer `from` has (same shapes); those only `to` has are set to
-// zero. A network extended by an input whose contribution is added (a class embedding) then starts out
-// computing exactly what `from` computes. A tensor of `from` that `to` lacks is an error.
-void copy_weights_extending(torch::nn::Module& to, const torch::nn::Module& from);
+// to ← from by name for every parameter and buffer `from` has (same shapes); those only `to` has (a class
+// embedding added to an unconditional network) keep their values: a fresh network's initialisation. A tensor
+// of `from` that `to` lacks is an error.
+void copy_shared_weights(torch::nn::Module& to, const torch::nn::Module& from);
 // to ← from for the buffers alone (an average of weights still copies the buffers: training/ema.h).
 void copy_buffers(torch::nn::Module& to, const torch::nn::Module& from);
 

@@ -97,9 +97,12 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   if (init) choose_model = false;
   std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
   trainer->lock_ = std::move(claimed.lock);
-  if (init) {  // an unconditional network given classes starts with a zero class embedding: as it was
-    copy_weights_extending(*trainer->net_, *init->net);
-    copy_weights_extending(*trainer->ema_net_, *init->net);
+  if (init) {
+    // Unconditional weights given classes keep the new class embedding's fresh N(0, 1) rows. Zero rows would
+    // start the network exactly as the weights were, but measured on Fashion-MNIST they stay near zero (their
+    // gradient is noise until the network reacts to the class), and 953 steps learned no class (docs/CLASSES.md).
+    copy_shared_weights(*trainer->net_, *init->net);
+    copy_shared_weights(*trainer->ema_net_, *init->net);
   }
   if (writer) {
     // config.json first: every checkpoint carries its digest, and resume refuses a run without it.
