@@ -13,6 +13,7 @@
 
 #include "cli_runner.h"
 #include "io/image_io.h"
+#include "io/image_read.h"
 
 namespace {
 
@@ -157,4 +158,33 @@ TEST(CliTrain, ConditionalTrainInfoAndSampleByClass) {
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(one_error_line(r.out)) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/y"));
+}
+
+// `ddpm plot RUN`: the curves of a run as RUN/metrics.png (replaced each time); a half-written last line (a run
+// writing now) is left out; a broken record or a folder without a log is one error line naming it.
+TEST(CliTrain, PlotDrawsTheRunsCurves) {
+  const auto dir = fresh("plot");
+  auto r = run_cli("--threads 1 train --data gmm:two-modes --steps 30 --batch 32 --log-every 5 --checkpoint-every 0 "
+                   "--out " + dir + "/run", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  { std::ofstream(dir + "/run/metrics.jsonl", std::ios::app) << "{\"step\": 31, \"lo"; }
+  for (int twice = 0; twice < 2; ++twice) {
+    r = run_cli("plot " + dir + "/run", true);
+    ASSERT_EQ(r.status, 0) << r.out;
+  }
+  const auto info = ddpm::read_image_info(dir + "/run/metrics.png");
+  EXPECT_EQ(info.width, 1200);
+  EXPECT_EQ(info.height, 900);
+  r = run_cli("plot " + dir + "/run --out " + dir + "/run/metrics.png", true);  // an explicit --out needs --force
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+
+  { std::ofstream(dir + "/run/metrics.jsonl", std::ios::app) << "\nnot json\n"; }
+  r = run_cli("plot " + dir + "/run --out " + dir + "/other.png", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_NE(r.out.find("line 8 is not a metrics record"), std::string::npos) << r.out;
+  r = run_cli("plot " + dir, true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
 }

@@ -26,5 +26,6 @@ Subcommand add_export(CLI::App& parent);
 Subcommand add_eval(CLI::App& parent);
 Subcommand add_classifier(CLI::App& parent);
 Subcommand add_bench(CLI::App& parent);
+Subcommand add_plot(CLI::App& parent);
 
 }  // namespace ddpm::cli

@@ -1,0 +1,92 @@
+#include "evaluation/run_plot.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include "evaluation/plots.h"
+#include "io/input_file.h"
+#include "io/run_folder.h"
+
+namespace ddpm {
+namespace {
+
+struct Curves {
+  PlotSeries loss, average, lr, grad_norm;
+  PlotSeries quarters[4];
+};
+
+// The value of a record's key, or NaN for null (a skipped step's loss).
+double number(const nlohmann::json& record, const char* key) {
+  const auto& v = record.at(key);
+  return v.is_null() ? std::nan("") : v.get<double>();
+}
+
+Curves read_curves(const std::string& path) {
+  require_regular_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot be opened", path));
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: read error", path));
+  Curves c;
+  int64_t line_number = 0;
+  // Whole lines only: a run training now may be half-way through writing its last one.
+  for (size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string line = text.substr(start, end - start);
+    ++line_number;
+    if (line.empty()) continue;
+    try {
+      const auto record = nlohmann::json::parse(line);
+      const double step = record.at("step").get<double>();
+      const double loss = number(record, "loss");
+      if (std::isfinite(loss)) c.loss.x.push_back(step), c.loss.y.push_back(loss);
+      c.lr.x.push_back(step), c.lr.y.push_back(record.at("lr").get<double>());
+      const double norm = number(record, "grad_norm");
+      if (std::isfinite(norm)) c.grad_norm.x.push_back(step), c.grad_norm.y.push_back(norm);
+      const auto& quarters = record.at("loss_by_t_quarter");
+      for (size_t q = 0; q < 4; ++q)
+        if (!quarters.at(q).is_null() && quarters.at(q).get<double>() > 0)
+          c.quarters[q].x.push_back(step), c.quarters[q].y.push_back(quarters.at(q).get<double>());
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(fmt::format("{}: line {} is not a metrics record ({})", path, line_number, e.what()));
+    }
+  }
+  if (c.lr.x.empty()) throw std::runtime_error(fmt::format("{}: no metrics records yet", path));
+  // One logged batch's loss is noisy: an exponential moving average over ~10 records shows the trend.
+  double smoothed = std::nan("");
+  for (size_t i = 0; i < c.loss.y.size(); ++i) {
+    smoothed = std::isnan(smoothed) ? c.loss.y[i] : 0.9 * smoothed + 0.1 * c.loss.y[i];
+    c.average.x.push_back(c.loss.x[i]), c.average.y.push_back(smoothed);
+  }
+  return c;
+}
+
+}  // namespace
+
+void write_run_plot(const std::string& run_dir, const std::string& out) {
+  auto c = read_curves(metrics_path(run_dir));
+  c.loss.label = "loss (logged batches)", c.loss.style = PlotSeries::Style::Markers, c.loss.color = PlotColor::Gray;
+  c.average.label = "moving average", c.average.color = PlotColor::Blue;
+  const PlotColor colors[4] = {PlotColor::Red, PlotColor::Orange, PlotColor::Green, PlotColor::Blue};
+  const char* ranges[4] = {"t in 1st quarter (least noise)", "2nd", "3rd", "4th (most noise)"};
+  for (int q = 0; q < 4; ++q) c.quarters[q].label = ranges[q], c.quarters[q].color = colors[q];
+  c.lr.color = PlotColor::Black;
+  c.grad_norm.color = PlotColor::Purple, c.grad_norm.style = PlotSeries::Style::Markers;
+
+  Figure figure;
+  figure.columns = 2;
+  figure.width = 1200, figure.height = 900;
+  PlotPanel loss("L_simple", "step", "loss", {c.loss, c.average});
+  PlotPanel quarters("loss by quarter of the t range", "step", "loss", {c.quarters[0], c.quarters[1], c.quarters[2], c.quarters[3]});
+  quarters.log_y = true;
+  PlotPanel lr("learning rate", "step", "lr", {c.lr});
+  PlotPanel norm("gradient norm (before clipping)", "step", "norm", {c.grad_norm});
+  figure.panels = {loss, quarters, lr, norm};
+  write_png(out, figure);
+}
+
+}  // namespace ddpm
