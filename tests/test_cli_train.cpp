@@ -188,3 +188,31 @@ TEST(CliTrain, PlotDrawsTheRunsCurves) {
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(one_error_line(r.out)) << r.out;
 }
+
+// `--eval-every K`: the run measures its EMA samples every K steps (a metrics record with "eval", a progress
+// note) and `ddpm plot` draws them; a run that cannot be measured (points) fails before its folder is kept.
+TEST(CliTrain, EvalEveryMeasuresTheRunAsItTrains) {
+  const auto dir = fresh("eval_every");
+  auto r = run_cli("train --data fashion-mnist --steps 2 --batch 4 --sample-every 0 --checkpoint-every 0 --log-every 1 "
+                   "--eval-every 1 --eval-n 16 --out " + dir + "/run", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("quality at step 2: FID"), std::string::npos) << r.out;
+  std::ifstream log(dir + "/run/metrics.jsonl");
+  int measured = 0;
+  for (std::string line; std::getline(log, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (!record.contains("eval")) continue;
+    ++measured;
+    EXPECT_EQ(record["eval"]["n"], 16);
+    EXPECT_GT(record["eval"]["fid"].get<double>(), record["eval"]["floor_fid"].get<double>());
+  }
+  EXPECT_EQ(measured, 2);
+  r = run_cli("plot " + dir + "/run", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(ddpm::read_image_info(dir + "/run/metrics.png").height, 1300);
+
+  r = run_cli("train --data gmm:two-modes --steps 2 --batch 16 --eval-every 1 --out " + dir + "/points", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/points"));
+}

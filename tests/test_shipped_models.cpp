@@ -8,6 +8,8 @@
 #include "core/losses.h"
 #include "core/random.h"
 #include "data/data_spec.h"
+#include "evaluation/feature_network.h"
+#include "models/classifier.h"
 #include "inference/generate.h"
 #include "inference/shipped_models.h"
 #include "inference/trained_model.h"
@@ -77,6 +79,24 @@ TEST(ShippedModels, FashionSamples) {
   EXPECT_TRUE(torch::isfinite(x).all().item<bool>());
   EXPECT_LE(x.abs().max().item<double>(), 1.0 + 1e-6);
   EXPECT_GT(x.std().item<double>(), 0.1);  // not a blank image
+}
+
+// The class-conditional model draws the garment asked for: the shipped classifier (90.3 % on real test images)
+// assigns most of 3 samples of each class (DDIM, 10 steps, guidance 1, fp32) to the class asked for. Chance is
+// 10 %; the model scores far higher at n = 500 (models/README.md), so 50 % fails only if conditioning breaks.
+TEST(ShippedModels, FashionClassesDrawsTheClassAskedFor) {
+  auto model = load_trained_model("fashion-classes");
+  ASSERT_EQ(model.config.class_names, fashion_mnist_class_names());
+  GenerateOptions options;
+  options.labels = torch::arange(10, torch::kLong).repeat_interleave(3);
+  options.n = 30;
+  options.guidance = 1.0;
+  options.sampler.kind = "ddim";
+  options.sampler.steps = 10;
+  const auto x = generate(model, options);
+  auto classifier = load_classifier(shipped_classifier_path());
+  const double accuracy = (classify(*classifier.net, x) == options.labels).to(torch::kDouble).mean().item<double>();
+  EXPECT_GT(accuracy, 0.5);
 }
 
 }  // namespace

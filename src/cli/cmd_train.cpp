@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
 #include "data/data_spec.h"
+#include "evaluation/training_quality.h"
 #include "models/model_config.h"
 #include "training/distributed.h"
 #include "training/new_run.h"
@@ -38,13 +39,14 @@ void run(TrainFlags& f) {
   const bool rank0 = !parallel || parallel->env.rank == 0;
   std::unique_ptr<Trainer> trainer;
   if (!f.resume.empty()) {
-    trainer = Trainer::resume(f.resume, f.steps->count() ? std::optional<int64_t>(f.config.steps) : std::nullopt, parallel);
+    trainer = Trainer::resume(f.resume, f.steps->count() ? std::optional<int64_t>(f.config.steps) : std::nullopt, parallel,
+                              training_quality_evaluation);
     if (rank0) std::fprintf(stderr, "resuming %s at step %lld\n", f.resume.c_str(), static_cast<long long>(trainer->step()));
   } else {
     if (f.out.empty()) throw CLI::RequiredError("--out (or --resume RUN_DIR)");
     finish_schedule_flags(f.schedule, f.config.schedule);
     if (f.force && rank0) discard_unresumable_run(f.out);
-    trainer = Trainer::create(f.config, f.out, true, parallel);
+    trainer = Trainer::create(f.config, f.out, true, parallel, training_quality_evaluation);
   }
   trainer->run(live);
 }
@@ -99,6 +101,14 @@ Subcommand add_train(CLI::App& parent) {
       ->capture_default_str()->check(non_negative());
   app->add_option("--sample-steps", c.sample_steps, "respaced sampling steps for those grids")
       ->capture_default_str()->check(positive());
+  app->add_option("--eval-every", c.eval_every,
+                  "every K steps, FID, precision and recall of --eval-n EMA samples (DDIM, 25 steps) against the test "
+                  "split, logged in metrics.jsonl and shown (0: never; images only)")
+      ->capture_default_str()->check(non_negative());
+  app->add_option("--eval-n", c.eval_n, "samples (and test images) of each --eval-every measurement")
+      ->capture_default_str()->check(positive());
+  app->add_option("--eval-features", c.eval_features,
+                  "a TorchScript feature network for --eval-every (default: the shipped Fashion-MNIST classifier)");
   app->add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every K steps (0: only at the end)")
       ->capture_default_str()->check(non_negative());
   app->add_option("--keep", c.keep, "checkpoints kept")->capture_default_str()->check(positive());

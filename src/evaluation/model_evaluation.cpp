@@ -16,10 +16,10 @@
 namespace ddpm {
 namespace {
 
-void check_images_fit(const TrainedModel& model, const Dataset& test) {
+void check_images_fit(const ModelConfig& model, const Dataset& test) {
   if (!test.is_image())
     throw std::invalid_argument(fmt::format("'{}' is point data; ddpm eval measures 8-bit image models", test.name));
-  const auto shape = sample_shape(model.config);
+  const auto shape = sample_shape(model);
   if (test.sample_shape() != shape)
     throw std::invalid_argument(fmt::format("'{}' holds {}x{}x{} images, the model makes {}x{}x{}", test.name,
                                             test.sample_shape()[0], test.sample_shape()[1], test.sample_shape()[2],
@@ -47,7 +47,7 @@ std::vector<int64_t> histogram(ClassifierImpl& classifier, const torch::Tensor& 
 
 NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOptions& options,
                        const BoundProgress& progress) {
-  check_images_fit(model, test);
+  check_images_fit(model.config, test);
   if (options.n < 1 || options.n > test.size())
     throw std::invalid_argument(fmt::format("n (test examples) must be between 1 and the test set's {}, got {}",
                                             test.size(), options.n));
@@ -72,19 +72,27 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   return report;
 }
 
-QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, const FeatureNetwork& features,
-                                      const QualityOptions& options, const StepCallback& progress) {
+void check_sample_quality_inputs(const ModelConfig& model, const Dataset& test, const FeatureNetwork& features,
+                                 const QualityOptions& options) {
   check_images_fit(model, test);
   if (options.n <= options.k || 2 * options.n > test.size())
     throw std::invalid_argument(fmt::format("n (samples) must be between k + 1 = {} and half the test set ({}), got {}", options.k + 1,
                                             test.size() / 2, options.n));
   if (features.classifier) {
     const auto& c = features.classifier->config();
-    if (sample_shape(model.config) != std::vector<int64_t>{c.in_channels, c.image_height, c.image_width})
+    if (sample_shape(model) != std::vector<int64_t>{c.in_channels, c.image_height, c.image_width})
       throw std::invalid_argument(fmt::format("the classifier takes {}x{}x{} images, unlike this model's; give a "
                                               "feature network for them",
                                               c.in_channels, c.image_height, c.image_width));
   }
+  if (model.conditional() && test.class_names != model.class_names)
+    throw std::invalid_argument(fmt::format("'{}' has other classes than the model's ({})", test.name,
+                                            fmt::join(model.class_names, ", ")));
+}
+
+QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, const FeatureNetwork& features,
+                                      const QualityOptions& options, const StepCallback& progress) {
+  check_sample_quality_inputs(model.config, test, features, options);
   const auto start = Clock::now();
   QualityReport report;
   report.n = options.n;
@@ -98,9 +106,6 @@ QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, 
   const auto other_images = test.batch(other_ids);
 
   const bool conditional = model.config.conditional();
-  if (conditional && test.class_names != model.config.class_names)
-    throw std::invalid_argument(fmt::format("'{}' has other classes than the model's ({})", test.name,
-                                            fmt::join(model.config.class_names, ", ")));
   GenerateOptions generate_options;
   generate_options.n = options.n;
   generate_options.seed = options.seed;

@@ -73,6 +73,12 @@ struct QualityReport {
   double seconds_generation = 0.0, seconds_total = 0.0;
 };
 
+// What evaluate_sample_quality checks before any work: 8-bit images of the model's shape, k < n and 2n test
+// images, a classifier that takes them, the model's classes (if any) those of the data. Throws
+// std::invalid_argument naming the problem.
+void check_sample_quality_inputs(const ModelConfig& model, const Dataset& test, const FeatureNetwork& features,
+                                 const QualityOptions& options);
+
 // Generated samples and the noise are rounded to the 256-level grid first, as saving them as PNG would.
 // Throws std::invalid_argument unless 2n test images of the model's shape exist.
 QualityReport evaluate_sample_quality(TrainedModel& model, const Dataset& test, const FeatureNetwork& features,

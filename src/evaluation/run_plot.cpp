@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -18,6 +19,7 @@ namespace {
 struct Curves {
   PlotSeries loss, average, lr, grad_norm;
   PlotSeries quarters[4];
+  PlotSeries fid, floor, precision, recall;  // from --eval-every's records
 };
 
 // The value of a record's key, or NaN for null (a skipped step's loss).
@@ -42,6 +44,14 @@ Curves read_curves(const std::string& path) {
     try {
       const auto record = nlohmann::json::parse(line);
       const double step = record.at("step").get<double>();
+      if (record.contains("eval")) {
+        const auto& e = record.at("eval");
+        c.fid.x.push_back(step), c.fid.y.push_back(e.at("fid").get<double>());
+        c.floor.x.push_back(step), c.floor.y.push_back(e.at("floor_fid").get<double>());
+        c.precision.x.push_back(step), c.precision.y.push_back(e.at("precision").get<double>());
+        c.recall.x.push_back(step), c.recall.y.push_back(e.at("recall").get<double>());
+        continue;
+      }
       const double loss = number(record, "loss");
       if (std::isfinite(loss)) c.loss.x.push_back(step), c.loss.y.push_back(loss);
       c.lr.x.push_back(step), c.lr.y.push_back(record.at("lr").get<double>());
@@ -86,6 +96,20 @@ void write_run_plot(const std::string& run_dir, const std::string& out) {
   PlotPanel lr("learning rate", "step", "lr", {c.lr});
   PlotPanel norm("gradient norm (before clipping)", "step", "norm", {c.grad_norm});
   figure.panels = {loss, quarters, lr, norm};
+  if (!c.fid.x.empty()) {  // the run measured its samples: their quality below
+    c.fid.label = "EMA samples", c.fid.style = PlotSeries::Style::LinePoints, c.fid.color = PlotColor::Blue;
+    c.floor.label = "real images (floor)", c.floor.color = PlotColor::Gray;
+    c.precision.label = "precision", c.precision.style = PlotSeries::Style::LinePoints, c.precision.color = PlotColor::Green;
+    c.recall.label = "recall", c.recall.style = PlotSeries::Style::LinePoints, c.recall.color = PlotColor::Orange;
+    PlotPanel fid("FID of the EMA samples", "step", "FID", {c.fid, c.floor});
+    fid.log_y = true;
+    PlotPanel pr("precision and recall", "step", "", {c.precision, c.recall});
+    const double first = c.precision.x.front(), last = std::max(c.precision.x.back(), first + 1);
+    pr.limits = std::array<double, 4>{first, last, 0.0, 1.0};
+    figure.panels.push_back(fid);
+    figure.panels.push_back(pr);
+    figure.height = 1300;
+  }
   write_png(out, figure);
 }
 

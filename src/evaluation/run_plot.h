@@ -1,6 +1,7 @@
 // A training run's curves as one picture (`ddpm plot RUN`): from RUN/metrics.jsonl, the loss and its moving
 // average, the loss by quarter of the t range (where in the chain the network is still weak), the learning
-// rate and the gradient norm against the step.
+// rate and the gradient norm against the step, and the FID, precision and recall of a run that measures its
+// samples (`--eval-every`).
 #pragma once
 
 #include <string>

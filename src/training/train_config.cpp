@@ -63,6 +63,9 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"grad_clip", c.grad_clip},
        {"sample_every", c.sample_every},
        {"sample_steps", c.sample_steps},
+       {"eval_every", c.eval_every},
+       {"eval_n", c.eval_n},
+       {"eval_features", c.eval_features},
        {"checkpoint_every", c.checkpoint_every},
        {"keep", c.keep},
        {"log_every", c.log_every},
@@ -99,6 +102,10 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   j.at("grad_clip").get_to(c.grad_clip);
   c.sample_every = json_integer<int64_t>(j.at("sample_every"), "config: sample_every");
   c.sample_steps = json_integer<int64_t>(j.at("sample_steps"), "config: sample_steps");
+  // Runs before --eval-every measured nothing while they trained.
+  c.eval_every = json_integer<int64_t>(j.value("eval_every", nlohmann::json(0)), "config: eval_every");
+  c.eval_n = json_integer<int64_t>(j.value("eval_n", nlohmann::json(300)), "config: eval_n");
+  c.eval_features = j.value("eval_features", std::string());
   c.checkpoint_every = json_integer<int64_t>(j.at("checkpoint_every"), "config: checkpoint_every");
   c.keep = json_integer<int64_t>(j.at("keep"), "config: keep");
   c.log_every = json_integer<int64_t>(j.at("log_every"), "config: log_every");
@@ -134,6 +141,8 @@ TrainConfig check_train_config(TrainConfig c) {
   at_least("image_size", c.image_size, 0);
   at_least("sample_every", c.sample_every, 0);
   at_least("sample_steps", c.sample_steps, 1);
+  at_least("eval_every", c.eval_every, 0);
+  at_least("eval_n", c.eval_n, 4);
   at_least("checkpoint_every", c.checkpoint_every, 0);
   at_least("keep", c.keep, 1);
   at_least("log_every", c.log_every, 1);

@@ -45,6 +45,11 @@ struct TrainConfig {
   double grad_clip = 1.0;              // global gradient-norm clip (Ho et al.: 1); 0: no clipping
   int64_t sample_every = 1000;         // EMA sample grid every K steps (0 = never)
   int64_t sample_steps = 100;          // respaced ancestral steps for those grids
+  // Sample quality of the EMA network every K steps (0 = never; evaluation/training_quality.h): FID, precision
+  // and recall of eval_n samples against the test split, in eval_features' space ("" = the shipped classifier).
+  int64_t eval_every = 0;
+  int64_t eval_n = 300;
+  std::string eval_features;
   int64_t checkpoint_every = 1000;     // (0 = only at the end)
   int64_t keep = 3;                    // checkpoints kept
   int64_t log_every = 50;              // metrics.jsonl lines and non-terminal progress lines

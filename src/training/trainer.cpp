@@ -84,7 +84,7 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
 }
 
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::string& run_dir, bool choose_model,
-                                         const std::optional<DataParallel>& parallel) {
+                                         const std::optional<DataParallel>& parallel, const StepEvaluationFactory& measure) {
   // The other ranks neither look at the folder (rank 0 may be creating it) nor write it; when rank 0
   // refuses, they fail at check_ranks_agree.
   const bool writer = !parallel || parallel->env.rank == 0;
@@ -97,6 +97,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
   if (init) choose_model = false;
   std::unique_ptr<Trainer> trainer(new Trainer(effective, run_dir, choose_model, parallel));
   trainer->lock_ = std::move(claimed.lock);
+  trainer->set_up_evaluation(measure);
   if (init) {
     // Unconditional weights given classes keep the new class embedding's fresh N(0, 1) rows. Zero rows would
     // start the network exactly as the weights were, but measured on Fashion-MNIST they stay near zero (their
@@ -115,7 +116,7 @@ std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, const std::s
 }
 
 std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::optional<int64_t> total_steps,
-                                         const std::optional<DataParallel>& parallel) {
+                                         const std::optional<DataParallel>& parallel, const StepEvaluationFactory& measure) {
   std::error_code ec;
   if (!std::filesystem::is_directory(run_dir, ec))
     throw std::invalid_argument(fmt::format("no run folder at '{}'", run_dir));
@@ -140,6 +141,7 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::option
   if (total_steps) config.steps = *total_steps;
   std::unique_ptr<Trainer> trainer(new Trainer(config, run_dir, false, parallel));
   trainer->lock_ = std::move(lock);
+  trainer->set_up_evaluation(measure);
   trainer->restore(data, *latest);
   trainer->check_ranks_agree();
   return trainer;
@@ -156,6 +158,12 @@ void Trainer::use_classes() {
   if (names != data_.class_names)
     throw std::invalid_argument(fmt::format("the network's classes ({}) are not the data's ({})", fmt::join(names, ", "),
                                             fmt::join(data_.class_names, ", ")));
+}
+
+void Trainer::set_up_evaluation(const StepEvaluationFactory& measure) {
+  if (config_.eval_every == 0 || !writes_run()) return;  // the other ranks never measure
+  if (!measure) throw std::invalid_argument("the run measures its samples every few steps, but no measurement was given");
+  step_evaluation_ = measure(config_, precision_);
 }
 
 void Trainer::check_ranks_agree() {
@@ -284,6 +292,11 @@ void Trainer::run(bool live_progress) {
     if (config_.sample_every > 0 && stats.step % config_.sample_every == 0 && !stats.stop) {
       const auto grid = save_sample_grid();
       if (!grid.empty()) progress.note("samples: " + grid);
+    }
+    if (config_.eval_every > 0 && stats.step % config_.eval_every == 0 && !stats.stop) {
+      const auto measured = step_evaluation_(ema_net_, stats.step);
+      metrics.write({{"step", stats.step}, {"eval", measured.record}});
+      progress.note(measured.summary);
     }
     if (config_.checkpoint_every > 0 && stats.step % config_.checkpoint_every == 0) {
       progress.note("checkpoint: " + save_checkpoint());

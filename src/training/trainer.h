@@ -25,6 +25,7 @@
 #include "training/ema.h"
 #include "training/run_lock.h"
 #include "training/progress.h"
+#include "training/step_evaluation.h"
 #include "training/step_stats.h"
 #include "training/train_config.h"
 
@@ -42,15 +43,19 @@ class Trainer {
   // (fine-tuning); config.init is then recorded as the resolved path.
   // With `parallel`, this process joins the data-parallel group first; config.batch is the global batch
   // (a multiple of the world size). Only rank 0 checks and writes the run folder.
+  // `measure` makes the measurement taken every config.eval_every steps (training/step_evaluation.h), on rank 0;
+  // a config that asks for one without it, or one that cannot be measured, fails before the folder is kept.
   static std::unique_ptr<Trainer> create(const TrainConfig& config, const std::string& run_dir, bool choose_model = true,
-                                         const std::optional<DataParallel>& parallel = std::nullopt);
+                                         const std::optional<DataParallel>& parallel = std::nullopt,
+                                         const StepEvaluationFactory& measure = {});
   // Resumes the latest complete checkpoint of `run_dir`; `total_steps` replaces the configured total (where
   // training stops: the learning-rate and EMA schedules keep the values recorded when the run started).
   // A missing run or one without a complete checkpoint is an error. With `parallel`, every rank reads the
   // same folder (a shared file system or a copy), and they must agree on the step; the world size may differ
   // from the run's earlier parts.
   static std::unique_ptr<Trainer> resume(const std::string& run_dir, std::optional<int64_t> total_steps,
-                                         const std::optional<DataParallel>& parallel = std::nullopt);
+                                         const std::optional<DataParallel>& parallel = std::nullopt,
+                                         const StepEvaluationFactory& measure = {});
 
   // One step of Algorithm 1. Throws after config.max_bad_steps non-finite steps in a row.
   StepStats train_step();
@@ -74,12 +79,14 @@ class Trainer {
   // Rank 0 of a group, or a single process: the one that keeps the EMA and writes the run folder.
   bool writes_run() const { return !group_ || group_->rank() == 0; }
 
+
   // Fault injection for tests: called with the loss before backward; may replace it (e.g. with NaN).
   std::function<torch::Tensor(const torch::Tensor& loss, int64_t step)> loss_hook;
 
  private:
   Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel);
   void apply_lr();
+  void set_up_evaluation(const StepEvaluationFactory& measure);
   // Checks and completes a class-conditional run's classes (the data's labels and the network's names).
   void use_classes();
   void restore(const CheckpointData& data, const std::string& checkpoint_dir);  // trainer_checkpoint.cpp
@@ -107,6 +114,7 @@ class Trainer {
   int64_t bad_in_row_ = 0, skipped_total_ = 0;
   std::string config_digest_;  // of RUN/config.json, carried by every checkpoint
   LossAverage loss_average_;
+  StepEvaluation step_evaluation_;
 };
 
 }  // namespace ddpm

@@ -1,0 +1,45 @@
+#include "evaluation/training_quality.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "core/random.h"
+#include "data/data_spec.h"
+#include "evaluation/model_evaluation.h"
+
+namespace ddpm {
+
+StepEvaluation training_quality_evaluation(const TrainConfig& config, Precision precision) {
+  auto test = std::make_shared<const Dataset>(load_dataset(config.data, DataOptions{"test", config.image_size, 0}));
+  auto features = std::make_shared<const FeatureNetwork>(
+      config.eval_features.empty() ? classifier_feature_network(shipped_classifier_path())
+                                   : torchscript_feature_network(config.eval_features));
+  QualityOptions options;
+  options.n = config.eval_n;
+  options.seed = derive_seed(config.seed, 3);  // the same samples' noise at every evaluation of the run
+  options.sampler.kind = "ddim";
+  options.sampler.steps = 25;
+  options.precision = precision;
+  check_sample_quality_inputs(config.model, *test, *features, options);
+  auto schedule = std::make_shared<const Schedule>(make_schedule(config.schedule));
+  return [=](const NoiseNet& ema, int64_t step) {
+    TrainedModel model{config.model, config.schedule, *schedule, ema, step, step, "EMA"};
+    const auto r = evaluate_sample_quality(model, *test, *features, options);
+    StepEvaluationResult result;
+    result.record = {{"fid", r.samples.fid}, {"precision", r.samples.precision}, {"recall", r.samples.recall},
+                     {"n", r.n}, {"floor_fid", r.floor.fid}, {"seconds", r.seconds_total}};
+    std::string accuracy;
+    if (!r.class_accuracy.empty()) {
+      result.record["class_accuracy"] = r.overall_accuracy;
+      accuracy = fmt::format(", class accuracy {:.1f}%", 100.0 * r.overall_accuracy);
+    }
+    result.summary = fmt::format("quality at step {}: FID {:.1f} (floor {:.1f}), precision {:.3f}, recall {:.3f}{} "
+                                 "({} EMA samples, {:.0f} s)",
+                                 step, r.samples.fid, r.floor.fid, r.samples.precision, r.samples.recall, accuracy, r.n,
+                                 r.seconds_total);
+    return result;
+  };
+}
+
+}  // namespace ddpm
