@@ -14,6 +14,7 @@
 #include "cli_runner.h"
 #include "io/image_io.h"
 #include "io/image_read.h"
+#include "io/safetensors.h"
 
 namespace {
 
@@ -207,6 +208,15 @@ TEST(CliTrain, EvalEveryMeasuresTheRunAsItTrains) {
     EXPECT_GT(record["eval"]["fid"].get<double>(), record["eval"]["floor_fid"].get<double>());
   }
   EXPECT_EQ(measured, 2);
+  // Measuring does not change the training: the same run unmeasured ends with the same weights, dropout included.
+  r = run_cli("train --data fashion-mnist --steps 2 --batch 4 --sample-every 0 --checkpoint-every 0 --log-every 1 "
+              "--out " + dir + "/unmeasured", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto measured_weights = ddpm::read_safetensors(dir + "/run/checkpoints/step-00000002/model.safetensors").tensors;
+  const auto unmeasured = ddpm::read_safetensors(dir + "/unmeasured/checkpoints/step-00000002/model.safetensors").tensors;
+  ASSERT_EQ(measured_weights.size(), unmeasured.size());
+  for (size_t i = 0; i < unmeasured.size(); ++i)
+    EXPECT_TRUE(torch::equal(measured_weights[i].second, unmeasured[i].second)) << unmeasured[i].first;
   r = run_cli("plot " + dir + "/run", true);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(ddpm::read_image_info(dir + "/run/metrics.png").height, 1300);

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "evaluation/run_plot.h"
+#include "io/input_file.h"
 #include "io/output_path.h"
 #include "io/run_folder.h"
 
@@ -17,6 +18,7 @@ struct PlotFlags {
 };
 
 void run(const PlotFlags& f) {
+  require_regular_file(metrics_path(f.run));  // the input first: a missing run is named as such
   const auto out = f.out.empty() ? f.run + "/metrics.png" : f.out;
   check_output_files({{out, {".png"}}}, {{metrics_path(f.run)}, f.force || f.out.empty()});
   write_run_plot(f.run, out);

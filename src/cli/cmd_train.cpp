@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 
@@ -45,6 +46,8 @@ void run(TrainFlags& f) {
   } else {
     if (f.out.empty()) throw CLI::RequiredError("--out (or --resume RUN_DIR)");
     finish_schedule_flags(f.schedule, f.config.schedule);
+    // Recorded absolute, so that --resume from another folder finds it.
+    if (!f.config.eval_features.empty()) f.config.eval_features = std::filesystem::absolute(f.config.eval_features).string();
     if (f.force && rank0) discard_unresumable_run(f.out);
     trainer = Trainer::create(f.config, f.out, true, parallel, training_quality_evaluation);
   }

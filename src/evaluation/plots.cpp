@@ -53,6 +53,8 @@ std::array<double, 4> data_limits(const PlotPanel& p) {
     for (double v : maybe_log(s.x, p.log_x)) x0 = std::min(x0, v), x1 = std::max(x1, v);
     for (double v : maybe_log(s.y, p.log_y)) y0 = std::min(y0, v), y1 = std::max(y1, v);
   }
+  if (!std::isfinite(x0) || !std::isfinite(x1)) x0 = 0, x1 = 1;  // no data (yet): an empty frame, not an infinite one
+  if (!std::isfinite(y0) || !std::isfinite(y1)) y0 = 0, y1 = 1;
   if (!(x0 < x1)) x0 -= 1, x1 += 1;
   if (!(y0 < y1)) y0 -= 1, y1 += 1;
   const double mx = 0.05 * (x1 - x0), my = 0.08 * (y1 - y0);

@@ -46,10 +46,10 @@ Curves read_curves(const std::string& path) {
       const double step = record.at("step").get<double>();
       if (record.contains("eval")) {
         const auto& e = record.at("eval");
-        c.fid.x.push_back(step), c.fid.y.push_back(e.at("fid").get<double>());
-        c.floor.x.push_back(step), c.floor.y.push_back(e.at("floor_fid").get<double>());
-        c.precision.x.push_back(step), c.precision.y.push_back(e.at("precision").get<double>());
-        c.recall.x.push_back(step), c.recall.y.push_back(e.at("recall").get<double>());
+        // A measurement that was not finite is logged as null: left out, as a skipped step's loss is.
+        for (auto [series, key] : {std::pair{&c.fid, "fid"}, std::pair{&c.floor, "floor_fid"},
+                                   std::pair{&c.precision, "precision"}, std::pair{&c.recall, "recall"}})
+          if (const double v = number(e, key); std::isfinite(v)) series->x.push_back(step), series->y.push_back(v);
         continue;
       }
       const double loss = number(record, "loss");
@@ -96,7 +96,7 @@ void write_run_plot(const std::string& run_dir, const std::string& out) {
   PlotPanel lr("learning rate", "step", "lr", {c.lr});
   PlotPanel norm("gradient norm (before clipping)", "step", "norm", {c.grad_norm});
   figure.panels = {loss, quarters, lr, norm};
-  if (!c.fid.x.empty()) {  // the run measured its samples: their quality below
+  if (!c.fid.x.empty() && !c.precision.x.empty()) {  // the run measured its samples: their quality below
     c.fid.label = "EMA samples", c.fid.style = PlotSeries::Style::LinePoints, c.fid.color = PlotColor::Blue;
     c.floor.label = "real images (floor)", c.floor.color = PlotColor::Gray;
     c.precision.label = "precision", c.precision.style = PlotSeries::Style::LinePoints, c.precision.color = PlotColor::Green;

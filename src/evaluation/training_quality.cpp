@@ -7,6 +7,7 @@
 #include "core/random.h"
 #include "data/data_spec.h"
 #include "evaluation/model_evaluation.h"
+#include "training/stop_signal.h"
 
 namespace ddpm {
 
@@ -25,7 +26,11 @@ StepEvaluation training_quality_evaluation(const TrainConfig& config, Precision 
   auto schedule = std::make_shared<const Schedule>(make_schedule(config.schedule));
   return [=](const NoiseNet& ema, int64_t step) {
     TrainedModel model{config.model, config.schedule, *schedule, ema, step, step, "EMA"};
-    const auto r = evaluate_sample_quality(model, *test, *features, options);
+    // A stop signal abandons the measurement (the trainer then writes its checkpoint) rather than waiting for it.
+    const auto r = evaluate_sample_quality(model, *test, *features, options,
+                                           [](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+                                             if (StopSignals::received()) throw std::runtime_error("a stop signal arrived");
+                                           });
     StepEvaluationResult result;
     result.record = {{"fid", r.samples.fid}, {"precision", r.samples.precision}, {"recall", r.samples.recall},
                      {"n", r.n}, {"floor_fid", r.floor.fid}, {"seconds", r.seconds_total}};

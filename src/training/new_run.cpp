@@ -45,7 +45,8 @@ void discard_unresumable_run(const std::string& run_dir) {
                                       run_dir, fs::path(*latest).filename().string()),
                           Remedy::resume_or_use_another_folder, run_dir);
   const auto samples = fs::path(sample_grid_path(run_dir, 0)).parent_path().string();
-  for (const auto& path : {checkpoints_dir(run_dir), samples, run_config_path(run_dir), metrics_path(run_dir)}) {
+  for (const auto& path : {checkpoints_dir(run_dir), samples, run_config_path(run_dir), metrics_path(run_dir),
+                           (fs::path(run_dir) / "metrics.png").string()}) {
     fs::remove_all(path, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot remove '{}': {}", path, ec.message()));
   }

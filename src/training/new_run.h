@@ -39,7 +39,7 @@ class RemovedUnlessKept {
   std::string path_;
 };
 
-// Clears a run folder that holds no complete checkpoint (its checkpoints, config.json, metrics.jsonl,
+// Clears a run folder that holds no complete checkpoint (its checkpoints, config.json, metrics.jsonl, metrics.png,
 // samples/; anything else is left), so that a new run can start in it. A folder with a complete
 // checkpoint is refused (std::invalid_argument): that run can be resumed and is never discarded; so is a
 // folder another process is training in. A missing folder is left to the run's creation.

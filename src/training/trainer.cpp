@@ -163,7 +163,24 @@ void Trainer::use_classes() {
 void Trainer::set_up_evaluation(const StepEvaluationFactory& measure) {
   if (config_.eval_every == 0 || !writes_run()) return;  // the other ranks never measure
   if (!measure) throw std::invalid_argument("the run measures its samples every few steps, but no measurement was given");
+  // Loading a feature network builds modules, whose initial weights come from LibTorch's default generator, which
+  // also draws the run's dropout masks: the measured run must train as the unmeasured one.
+  auto generator = at::detail::getDefaultCPUGenerator();
+  const auto saved = generator.get_state();
   step_evaluation_ = measure(config_, precision_);
+  generator.set_state(saved);
+}
+
+void Trainer::measure_samples(TrainProgress& progress, MetricsLog& metrics) {
+  // A measurement that fails (memory, a feature network's error) or is stopped by a signal costs its record,
+  // never the run: training goes on to its next checkpoint.
+  try {
+    const auto measured = step_evaluation_(ema_net_, step_);
+    metrics.write({{"step", step_}, {"eval", measured.record}});
+    progress.note(measured.summary);
+  } catch (const std::exception& e) {
+    progress.note(fmt::format("quality at step {} not measured: {}", step_, e.what()));
+  }
 }
 
 void Trainer::check_ranks_agree() {
@@ -293,11 +310,7 @@ void Trainer::run(bool live_progress) {
       const auto grid = save_sample_grid();
       if (!grid.empty()) progress.note("samples: " + grid);
     }
-    if (config_.eval_every > 0 && stats.step % config_.eval_every == 0 && !stats.stop) {
-      const auto measured = step_evaluation_(ema_net_, stats.step);
-      metrics.write({{"step", stats.step}, {"eval", measured.record}});
-      progress.note(measured.summary);
-    }
+    if (config_.eval_every > 0 && stats.step % config_.eval_every == 0 && !stats.stop) measure_samples(progress, metrics);
     if (config_.checkpoint_every > 0 && stats.step % config_.checkpoint_every == 0) {
       progress.note("checkpoint: " + save_checkpoint());
       last_checkpoint = stats.step;
@@ -324,6 +337,7 @@ void Trainer::run(bool live_progress) {
     const auto grid = save_sample_grid();
     if (!grid.empty()) progress.note("samples: " + grid);
   }
+  if (config_.eval_every > 0 && step_ % config_.eval_every != 0) measure_samples(progress, metrics);  // the end's
   progress.finish();
   if (skipped_total_ > 0) std::fprintf(stderr, "%lld non-finite steps were skipped\n", static_cast<long long>(skipped_total_));
 }

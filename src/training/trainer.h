@@ -24,6 +24,7 @@
 #include "training/distributed.h"
 #include "training/ema.h"
 #include "training/run_lock.h"
+#include "training/metrics_log.h"
 #include "training/progress.h"
 #include "training/step_evaluation.h"
 #include "training/step_stats.h"
@@ -87,6 +88,7 @@ class Trainer {
   Trainer(TrainConfig config, std::string run_dir, bool choose_model, const std::optional<DataParallel>& parallel);
   void apply_lr();
   void set_up_evaluation(const StepEvaluationFactory& measure);
+  void measure_samples(TrainProgress& progress, MetricsLog& metrics);
   // Checks and completes a class-conditional run's classes (the data's labels and the network's names).
   void use_classes();
   void restore(const CheckpointData& data, const std::string& checkpoint_dir);  // trainer_checkpoint.cpp
