@@ -173,14 +173,16 @@ void Trainer::set_up_evaluation(const StepEvaluationFactory& measure) {
 
 void Trainer::measure_samples(TrainProgress& progress, MetricsLog& metrics) {
   // A measurement that fails (memory, a feature network's error) or is stopped by a signal costs its record,
-  // never the run: training goes on to its next checkpoint.
+  // never the run: training goes on to its next checkpoint. (A log that cannot be written still stops the run.)
+  StepEvaluationResult measured;
   try {
-    const auto measured = step_evaluation_(ema_net_, step_);
-    metrics.write({{"step", step_}, {"eval", measured.record}});
-    progress.note(measured.summary);
+    measured = step_evaluation_(ema_net_, step_);
   } catch (const std::exception& e) {
     progress.note(fmt::format("quality at step {} not measured: {}", step_, e.what()));
+    return;
   }
+  metrics.write({{"step", step_}, {"eval", measured.record}});
+  progress.note(measured.summary);
 }
 
 void Trainer::check_ranks_agree() {
