@@ -169,7 +169,8 @@ TEST(ClassEmbedding, LaidOutAsDiffusersAndCountedWithoutBuilding) {
     EXPECT_EQ(plain->named_parameters().find("class_embedding.weight"), nullptr);
     config.class_names = {"a", "b", "c"};
     const auto net = build_model(config);
-    const auto* embedding = net->named_parameters().find("class_embedding.weight");
+    const auto parameters = net->named_parameters();
+    const auto* embedding = parameters.find("class_embedding.weight");
     ASSERT_NE(embedding, nullptr);
     const int64_t width = preset == "fashion" ? 4 * config.unet.base_channels : config.mlp.time_embed_dim;
     EXPECT_EQ(embedding->sizes(), (std::vector<int64_t>{4, width}));  // K + 1 rows: diffusers' num_class_embeds
