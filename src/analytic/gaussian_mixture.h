@@ -76,6 +76,13 @@ NoisePredictor mixture_noise_predictor(const GaussianMixture& mixture, const Sch
 // ideal class-conditional ε*(x_t, t, c), which for a class is the one Gaussian's, q_t(x | c) = N(√ᾱ_t μ_c,
 // ᾱ_t Σ_c + (1 - ᾱ_t) I).
 ClassNoisePredictor mixture_class_predictor(const GaussianMixture& mixture, const Schedule& schedule);
+// The data mixture given some coordinates: q(x_u | x_o = values) for the coordinates where `observed` (bool
+// [d]) is false, again a Gaussian mixture — component k's weight ∝ w_k N(values_o; μ_ko, Σ_koo), its mean
+// μ_ku + Σ_kuo Σ_koo⁻¹ (values_o − μ_ko) and covariance Σ_kuu − Σ_kuo Σ_koo⁻¹ Σ_kou (the Schur complement).
+// The exact answer an inpainting of the unobserved coordinates must reproduce. values: [d] (its unobserved
+// entries are ignored). Throws std::invalid_argument unless some but not all coordinates are observed.
+GaussianMixture condition_mixture(const GaussianMixture& mixture, const torch::Tensor& observed, const torch::Tensor& values);
+
 // Component k alone, as a mixture of one.
 GaussianMixture mixture_component(const GaussianMixture& mixture, int64_t k);
 

@@ -39,4 +39,27 @@ torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& 
   return x;
 }
 
+torch::Tensor ddim_invert(const Schedule& schedule, const std::vector<int64_t>& timesteps, const NoisePredictor& model,
+                          torch::Tensor x, const StepCallback& on_step) {
+  TORCH_CHECK(!timesteps.empty(), "ddim inversion: the timestep subsequence is empty");
+  check_timesteps(timesteps, schedule.T, "ddim inversion");
+  torch::NoGradGuard no_grad;
+  const int64_t B = x.size(0), K = static_cast<int64_t>(timesteps.size());
+  auto abar_table = schedule.alphas_cumprod.accessor<double, 1>();
+  double alpha_prod_here = 1.0;  // x_0
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t t_here = timesteps[std::max<int64_t>(k - 1, 0)];
+    auto t = torch::full({B}, t_here, torch::TensorOptions().dtype(torch::kLong).device(x.device()));
+    auto eps = model(x, t);
+    TORCH_CHECK(eps.sizes() == x.sizes(), "noise prediction shape ", eps.sizes(), " != x_t shape ", x.sizes());
+    // x̂_0 at the level x is at (Ho et al. eq. 15 with that level's ᾱ), then DDIM's eq. 12 towards the next.
+    auto pred_x0 = (x - std::sqrt(1.0 - alpha_prod_here) * eps) / std::sqrt(alpha_prod_here);
+    const double alpha_prod_next = abar_table[timesteps[k]];
+    x = std::sqrt(alpha_prod_next) * pred_x0 + std::sqrt(1.0 - alpha_prod_next) * eps;
+    alpha_prod_here = alpha_prod_next;
+    if (on_step) on_step(k + 1, K, x, pred_x0);
+  }
+  return x;
+}
+
 }  // namespace ddpm

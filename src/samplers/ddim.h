@@ -25,4 +25,13 @@ torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& 
                           torch::Tensor x_T, at::Generator& gen, const DDIMOptions& options = {},
                           const StepCallback& on_step = {});
 
+// DDIM inversion: eq. 12 with η = 0 run the other way (Song et al. 2021 §4.3: the deterministic chain is a
+// discretised ODE, so it can be integrated from x_0 towards x_{τ_K}). Each step takes the network at the
+// point it starts from, ε̂ = ε_θ(x_{τ_{k-1}}, τ_{k-1}) (the first, from x_0, at τ_1), and moves to the next
+// level along it: x_{τ_k} = √ᾱ_{τ_k} x̂_0 + √(1 - ᾱ_{τ_k}) ε̂. ddim_sample with η = 0 on the same
+// timesteps maps the result back to x_0 up to the discretisation error, which falls as K grows. No clipping:
+// it would make the map non-invertible.
+torch::Tensor ddim_invert(const Schedule& schedule, const std::vector<int64_t>& timesteps, const NoisePredictor& model,
+                          torch::Tensor x0, const StepCallback& on_step = {});
+
 }  // namespace ddpm

@@ -88,14 +88,23 @@ int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T) {
   return sampler_kind(spec.kind).evaluations(spec, levels);
 }
 
-torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,
-                          const SamplerSpec& spec, const StepCallback& on_step) {
-  const auto& kind = sampler_kind(spec.kind);
-  const int64_t T = schedule.T;
+std::vector<int64_t> sampler_timesteps(const SamplerSpec& spec, int64_t T) {
   if (spec.steps < 0 || spec.steps > T)
     throw std::invalid_argument(fmt::format("sampling steps must be between 1 and T = {}, got {}", T, spec.steps));
-  const int64_t K = spec.steps == 0 ? T : spec.steps;
-  return kind.run(schedule, model, std::move(x_T), gen, spec, spaced_timesteps(T, K, spec.spacing), on_step);
+  return spaced_timesteps(T, spec.steps == 0 ? T : spec.steps, spec.spacing);
+}
+
+torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,
+                          const SamplerSpec& spec, const StepCallback& on_step) {
+  return run_sampler_on(schedule, model, std::move(x_T), gen, spec, sampler_timesteps(spec, schedule.T), on_step);
+}
+
+torch::Tensor run_sampler_on(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x, at::Generator& gen,
+                             const SamplerSpec& spec, const std::vector<int64_t>& timesteps, const StepCallback& on_step) {
+  const auto& kind = sampler_kind(spec.kind);
+  check_timesteps(timesteps, schedule.T, spec.kind);
+  if (timesteps.empty()) throw std::invalid_argument(fmt::format("{}: no timesteps to sample on", spec.kind));
+  return kind.run(schedule, model, std::move(x), gen, spec, timesteps, on_step);
 }
 
 }  // namespace ddpm

@@ -39,7 +39,16 @@ VarianceKind resolved_variance(const SamplerSpec& spec, int64_t T);
 // the batched calls it makes on any batch.
 int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T);
 
+// The ascending training steps the spec samples on: K = spec.steps of them (0: all T), spaced by spec.spacing.
+std::vector<int64_t> sampler_timesteps(const SamplerSpec& spec, int64_t T);
+
 torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,
                           const SamplerSpec& spec, const StepCallback& on_step = {});
+
+// The same chain on an explicit ascending subsequence of the training steps, starting from x at the noise
+// level of timesteps.back(), which need not be the last step: editing (SDEdit) starts part-way down.
+torch::Tensor run_sampler_on(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x, at::Generator& gen,
+                             const SamplerSpec& spec, const std::vector<int64_t>& timesteps,
+                             const StepCallback& on_step = {});
 
 }  // namespace ddpm
