@@ -214,7 +214,7 @@ TEST(Interpolation, EndFramesReconstructTheInputs) {
   const auto model = mixture_noise_predictor(mixture, schedule);
   auto gen = make_generator(25);
   const auto a = torch::tensor({{-2.0, 0.3}}, torch::kFloat64), b = torch::tensor({{2.1, -0.2}}, torch::kFloat64);
-  const auto frames = interpolate_inputs(schedule, model, a, b, 7, spaced_timesteps(1000, 250, "linspace"), false, gen);
+  const auto frames = interpolate_inputs(schedule, model, model, a, b, 7, spaced_timesteps(1000, 250, "linspace"), false, gen);
   ASSERT_EQ(frames.size(0), 7);
   EXPECT_LT((frames[0] - a[0]).norm().item<double>(), 0.05);
   EXPECT_LT((frames[6] - b[0]).norm().item<double>(), 0.05);

@@ -10,9 +10,9 @@
 #include "inference/generate.h"
 #include "inference/shipped_models.h"
 #include "inference/trained_model.h"
-#include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "io/output_path.h"
+#include "io/points_file.h"
 #include "io/progress_line.h"
 #include "io/safetensors.h"
 #include "runtime/device.h"
@@ -30,16 +30,6 @@ struct SampleFlags {
   std::vector<std::string> classes;  // names, indices or none; empty: every class of a conditional model
   std::vector<CLI::Option*> langevin_only;  // refused with another sampler
 };
-
-void write_points_csv(const std::string& path, const torch::Tensor& points) {
-  auto p = points.to(torch::kFloat64).contiguous();
-  std::string text;
-  for (int64_t i = 0; i < p.size(0); ++i) {
-    for (int64_t j = 0; j < p.size(1); ++j) text += fmt::format("{}{:.6g}", j ? "," : "", p[i][j].item<double>());
-    text += "\n";
-  }
-  write_file_atomically(path, text);
-}
 
 // Every output checked before sampling starts (io/output_path.h): points go to .csv, images to an image file.
 void check_outputs(const SampleFlags& f, const TrainedModel& model, bool image) {

@@ -27,5 +27,6 @@ Subcommand add_eval(CLI::App& parent);
 Subcommand add_classifier(CLI::App& parent);
 Subcommand add_bench(CLI::App& parent);
 Subcommand add_plot(CLI::App& parent);
+Subcommand add_edit(CLI::App& parent);
 
 }  // namespace ddpm::cli

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   using namespace ddpm::cli;
   const std::vector<Subcommand> commands = {add_schedule(app), add_info(app), add_train(app), add_sample(app),
                                             add_gmm(app), add_demo(app), add_export(app),
-                                            add_eval(app), add_classifier(app), add_bench(app), add_plot(app)};
+                                            add_eval(app), add_classifier(app), add_bench(app), add_plot(app), add_edit(app)};
 
   try {
     app.parse(argc, argv);

@@ -36,15 +36,15 @@ torch::Tensor interpolation_weights(int64_t frames) {
   return torch::linspace(0.0, 1.0, frames, torch::kFloat64);
 }
 
-torch::Tensor interpolate_inputs(const Schedule& schedule, const NoisePredictor& model, const torch::Tensor& a,
-                                 const torch::Tensor& b, int64_t frames, const std::vector<int64_t>& timesteps,
-                                 bool clip_x0, at::Generator& gen) {
+torch::Tensor interpolate_inputs(const Schedule& schedule, const NoisePredictor& ends_model,
+                                 const NoisePredictor& frames_model, const torch::Tensor& a, const torch::Tensor& b,
+                                 int64_t frames, const std::vector<int64_t>& timesteps, bool clip_x0, at::Generator& gen) {
   const auto weights = interpolation_weights(frames);
-  const auto latents = ddim_invert(schedule, timesteps, model, torch::cat({a, b}));
+  const auto latents = ddim_invert(schedule, timesteps, ends_model, torch::cat({a, b}));
   auto x_T = slerp(latents.slice(0, 0, 1), latents.slice(0, 1, 2), weights);
   DDIMOptions options;
   options.clip_x0 = clip_x0;
-  return ddim_sample(schedule, timesteps, model, std::move(x_T), gen, options);
+  return ddim_sample(schedule, timesteps, frames_model, std::move(x_T), gen, options);
 }
 
 }  // namespace ddpm

@@ -21,11 +21,12 @@ torch::Tensor slerp(const torch::Tensor& a, const torch::Tensor& b, const torch:
 // `frames` evenly spaced weights 0..1 (frames >= 2).
 torch::Tensor interpolation_weights(int64_t frames);
 
-// Frames from input a to input b ([1, ...] each): both inverted on `timesteps` (DDIM, η = 0), the latents
-// slerped, each frame generated back by DDIM on the same timesteps (clipping x̂_0 when clip_x0). The first
-// and last frames are the inputs' reconstructions.
-torch::Tensor interpolate_inputs(const Schedule& schedule, const NoisePredictor& model, const torch::Tensor& a,
-                                 const torch::Tensor& b, int64_t frames, const std::vector<int64_t>& timesteps,
-                                 bool clip_x0, at::Generator& gen);
+// Frames from input a to input b ([1, ...] each): both inverted on `timesteps` (DDIM, η = 0) by `ends_model`
+// (a batch of the two), the latents slerped, each frame generated back by DDIM on the same timesteps by
+// `frames_model` (a batch of `frames`; clipping x̂_0 when clip_x0). The two are one model, bound to different
+// rows where it takes classes. The first and last frames are the inputs' reconstructions.
+torch::Tensor interpolate_inputs(const Schedule& schedule, const NoisePredictor& ends_model,
+                                 const NoisePredictor& frames_model, const torch::Tensor& a, const torch::Tensor& b,
+                                 int64_t frames, const std::vector<int64_t>& timesteps, bool clip_x0, at::Generator& gen);
 
 }  // namespace ddpm

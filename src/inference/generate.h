@@ -24,6 +24,10 @@ struct GenerateOptions {
   double guidance = 0.0;  // classifier-free guidance weight w (core/guidance.h); 0: none
 };
 
+// The sampler as a model runs it, the one place that decides: a model of images has its x̂_0 clipped to the
+// data's range [-1, 1], unless the spec says otherwise.
+SamplerSpec model_sampler(const ModelConfig& model, SamplerSpec spec);
+
 // Returns n samples ([n, C, H, W] in [-1, 1] for images, [n, d] for points) on the CPU. `trajectory`
 // (optional) records the first batch.
 torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, TrajectoryRecorder* trajectory = nullptr,
