@@ -207,8 +207,7 @@ Subcommand add_edit(CLI::App& parent) {
   img2img->add_option("--strength", fm->strength, "how far to noise the input, t0/T in (0, 1]: near 0 keeps it, 1 forgets it")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0))->check(positive());
   img2img->add_option("--n", fm->n, "results per input")->capture_default_str()->check(positive());
-  fm->request.sampler.kind = "ddim";
-  fm->request.sampler.steps = 50;
+  fm->request.sampler.steps = 100;  // ancestral: its noise hides what DDIM keeps of an input's flaws
   add_sampler_flags(*img2img, fm->request.sampler);
 
   auto [invert, fv] = operation("invert", "DDIM inversion: the input's x_T, and the reconstruction from it with its error",

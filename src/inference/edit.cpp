@@ -22,10 +22,16 @@ namespace {
 
 c10::Device model_device(const TrainedModel& model) { return model.net->parameters().front().device(); }
 
-// uint8 [C, h, w] → the model's [1, C, H, W] in [-1, 1].
+// uint8 [C, h, w] → the model's [1, C, H, W] in [-1, 1]. An image k times the model's size is averaged over
+// k x k blocks, which undoes exactly the nearest-neighbour enlargement ddpm writes its pictures with; any
+// other size is resized (shorter side) and centre-cropped.
 torch::Tensor fit_image(const ModelConfig& model, torch::Tensor image) {
   const auto shape = sample_shape(model);
-  if (image.size(1) != shape[1] || image.size(2) != shape[2]) image = resize_center_crop(image, shape[1]);
+  const int64_t k = image.size(1) / shape[1];
+  if (k > 1 && image.size(1) == k * shape[1] && image.size(2) == k * shape[2])
+    image = torch::avg_pool2d(image.to(torch::kFloat32), k).round().to(torch::kUInt8);
+  else if (image.size(1) != shape[1] || image.size(2) != shape[2])
+    image = resize_center_crop(image, shape[1]);
   if (image.size(1) != shape[1] || image.size(2) != shape[2])
     throw std::invalid_argument(fmt::format("the model draws {}x{} images, which a resize cannot give", shape[2], shape[1]));
   return (image.to(torch::kFloat32) / 127.5 - 1.0).unsqueeze(0);
