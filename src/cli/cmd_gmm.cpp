@@ -25,6 +25,7 @@ void run(const GmmArgs& args) {
     return;
   }
   std::cout << format_report(result.report);
+  if (result.inpainting) std::cout << "\n" << format_mixture_inpainting(*result.inpainting);
   if (!result.classes.empty()) std::cout << "\n" << format_class_guidance(result.classes);
   fmt::print("report: {}\n", result.report_path);
   for (const auto& path : result.figures) fmt::print("figure: {}\n", path);

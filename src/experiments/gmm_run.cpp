@@ -71,19 +71,28 @@ GmmRunResult run_gmm(const GmmRunOptions& options) {
   }
   GmmRunResult result;
   result.report = run_gmm_experiment(options.config, learned);
+  const auto mixture = load_mixture(options.config.mixture);
   if (options.conditional) {
     auto classes = options.classes;
     classes.seed = options.config.seed;
     classes.projections = options.config.projections;
     classes.samples = std::min(classes.samples, options.config.samples);
-    result.classes = run_class_guidance(load_mixture(options.config.mixture), make_schedule(options.config.schedule),
+    result.classes = run_class_guidance(mixture, make_schedule(options.config.schedule),
                                         learned_classes, classes);
+  }
+  if (mixture.dim() >= 2) {
+    auto inpainting = options.inpainting;
+    inpainting.seed = options.config.seed;
+    inpainting.samples = std::min(inpainting.samples, options.config.samples);
+    result.inpainting = run_mixture_inpainting(mixture, make_schedule(options.config.schedule), learned, inpainting);
   }
   if (options.figures) {
     result.figures = write_gmm_figures(options.config, result.report, options.out);
+    if (result.inpainting) result.figures.push_back(write_inpainting_figure(*result.inpainting, options.out));
     if (options.conditional) result.figures.push_back(write_class_guidance_figure(result.classes, options.out));
   }
   result.json = to_json(result.report);
+  if (result.inpainting) result.json["inpainting"] = to_json(*result.inpainting);
   if (options.conditional) result.json["classes"] = to_json(result.classes);
   result.json["figures"] = result.figures;
   result.report_path = options.out + "/report.json";

@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "experiments/gmm_classes.h"
 #include "experiments/gmm_experiment.h"
+#include "experiments/gmm_inpainting.h"
 
 namespace ddpm {
 
@@ -24,12 +26,14 @@ struct GmmRunOptions {
   // the exact class denoiser (experiments/gmm_classes.h); the other parts measure its unconditional side.
   bool conditional = false;
   ClassGuidanceOptions classes;
+  MixtureInpaintingOptions inpainting;  // RePaint against the exact conditional (experiments/gmm_inpainting.h)
 };
 
 struct GmmRunResult {
   GmmReport report;
   std::vector<ClassGuidanceRow> classes;  // with GmmRunOptions::conditional
-  nlohmann::json json;  // to_json(report) plus "figures" (and "classes")
+  std::optional<MixtureInpainting> inpainting;  // for mixtures of 2 or more dimensions
+  nlohmann::json json;  // to_json(report) plus "inpainting", "figures" (and "classes")
   std::string report_path;
   std::vector<std::string> figures;
 };
