@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
+#include "io/image_read.h"
 #include "temp_dir.h"
 
 using ddpm::test::TempDir;
@@ -86,6 +87,7 @@ TEST(CliEdit, ImagesOnTheShippedModel) {
   TempDir dir;
   const auto input = dir.file("input.png");
   ASSERT_EQ(run_cli("sample --model fashion --n 1 --sampler ddim --steps 3 --out " + input).status, 0);
+  EXPECT_EQ(ddpm::read_image_info(input).width, 56);  // one image, x2, without the grid's padding
   auto r = run_cli("edit inpaint --model fashion --input " + input + " --rect 0,14,28,14 --n 2 --steps 4 --jump-length 2 "
                    "--jump-n-sample 2 --out " + dir.file("inpaint.png"), true);
   ASSERT_EQ(r.status, 0) << r.out;

@@ -220,6 +220,16 @@ TEST(CliTrain, EvalEveryMeasuresTheRunAsItTrains) {
   r = run_cli("plot " + dir + "/run", true);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(ddpm::read_image_info(dir + "/run/metrics.png").height, 1300);
+  // Two runs side by side: the measured one adds the FID, precision and recall panels; --out is required.
+  r = run_cli("plot " + dir + "/run " + dir + "/unmeasured --out " + dir + "/both.png", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(ddpm::read_image_info(dir + "/both.png").height, 900);
+  r = run_cli("plot " + dir + "/unmeasured " + dir + "/unmeasured --out " + dir + "/loss-only.png", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(ddpm::read_image_info(dir + "/loss-only.png").height, 500);
+  r = run_cli("plot " + dir + "/run " + dir + "/unmeasured", true);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--out"), std::string::npos) << r.out;
 
   r = run_cli("train --data gmm:two-modes --steps 2 --batch 16 --eval-every 1 --out " + dir + "/points", true);
   EXPECT_EQ(r.status, 1);

@@ -12,6 +12,10 @@
 #include "editing/inpaint.h"
 #include "editing/interpolation.h"
 #include "evaluation/mixture_metrics.h"
+#include "inference/edit.h"
+#include "io/image_io.h"
+#include "io/image_read.h"
+#include "models/model_config.h"
 #include "samplers/ddim.h"
 #include "samplers/respacing.h"
 
@@ -101,7 +105,8 @@ TEST(RePaint, InpaintingDrawsTheExactConditional) {
   EXPECT_TRUE(torch::equal(repaint.select(1, 1), known.select(1, 1)));  // the known part comes back exactly
   const auto x1 = repaint.select(1, 0);
   const double sd = std::sqrt(var);
-  // 4 standard errors of the mean and the std, plus 0.02 for the method's own bias at r = 40.
+  // 4 standard errors of the mean and the std, plus 0.02 for the method's own bias at r = 40 (a margin set from
+  // the measurements above, not derived: RePaint has no closed-form bias).
   EXPECT_NEAR(x1.mean().item<double>(), mean, 4 * sd / std::sqrt(n) + 0.02);
   EXPECT_NEAR(x1.std().item<double>(), sd, 4 * sd / std::sqrt(2.0 * n) + 0.02);
   const double no_resampling = run(1).select(1, 0).mean().item<double>();
@@ -220,4 +225,33 @@ TEST(Interpolation, EndFramesReconstructTheInputs) {
   EXPECT_LT((frames[6] - b[0]).norm().item<double>(), 0.05);
   // Each frame is a sample of the data (near a mode), not a blend of a and b stranded between them.
   EXPECT_LT(between_modes_fraction(mixture, frames), 0.5);
+}
+
+// What `ddpm sample --n 1` writes (one image, enlarged ×2, no padding) reads back as exactly the image it drew.
+TEST(EditInputs, AnImageDdpmWroteReadsBackExactly) {
+  const auto config = model_preset("fashion");
+  auto gen = make_generator(26);
+  // An image on the 8-bit grid, as any image file holds.
+  const auto image = (torch::randint(0, 256, {1, 1, 28, 28}, gen).to(torch::kFloat32) / 127.5 - 1.0);
+  const std::string path = testing::TempDir() + "/one.png";
+  save_image_grid(path, image, 1, /*padding=*/0, /*scale=*/0);
+  EXPECT_EQ(read_image_info(path).width, 56);
+  EXPECT_TRUE(torch::allclose(read_edit_input(config, path), image, 0, 1e-6));
+  EXPECT_THROW(read_edit_input(model_preset("mlp-2d"), path), std::exception);  // a point model reads CSV
+}
+
+// Inpainting a trained model's image keeps the known pixels exactly (the rest is drawn).
+TEST(EditInputs, InpaintingAnImageKeepsTheKnownPixels) {
+  auto model = load_trained_model("fashion");
+  auto gen = make_generator(27);
+  const auto input = torch::rand({1, 1, 28, 28}, gen) * 2 - 1;
+  const auto keep = rectangle_keep_mask(model.config, 0, 0, 28, 12).logical_not().to(torch::kFloat32);  // fill the bottom
+  EXPECT_EQ(keep.sum().item<double>(), 28 * 12);
+  EditRequest request;
+  request.sampler.steps = 3;
+  const auto filled = edit_inpaint(model, input.repeat({2, 1, 1, 1}), keep, 1, 1, request);
+  const auto kept = keep.to(torch::kBool).expand_as(filled);
+  EXPECT_TRUE(torch::equal(filled.masked_select(kept), input.repeat({2, 1, 1, 1}).masked_select(kept)));
+  EXPECT_FALSE(torch::equal(filled, input.repeat({2, 1, 1, 1})));
+  EXPECT_THROW(rectangle_keep_mask(model.config, 30, 0, 4, 4), std::invalid_argument);
 }

@@ -60,3 +60,22 @@ TEST(Losses, PriorKlMatchesClosedForm) {
   EXPECT_NEAR(kl[0][0].item<double>(), expected, 1e-15);
   EXPECT_LT(kl.sum().item<double>(), 1e-4);  // the linear schedule's L_T is nearly zero
 }
+
+// Hang et al. 2023 eq. 7: w_t = min(SNR_t, γ)/SNR_t, SNR_t = ᾱ_t/(1 − ᾱ_t), with ᾱ_t = Π_{s≤t}(1 − β_s) computed
+// here from the linear β's own formula, not from the schedule's tables.
+TEST(MinSnrWeights, MatchTheirFormula) {
+  const auto schedule = make_schedule({});
+  const double gamma = 5.0;
+  const std::vector<int64_t> steps = {0, 50, 100, 200, 400, 999};
+  const auto w = min_snr_weights(schedule, torch::tensor(steps), gamma);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    double abar = 1.0;
+    for (int64_t s = 0; s <= steps[i]; ++s) abar *= 1.0 - (1e-4 + (0.02 - 1e-4) * s / 999.0);
+    const double snr = abar / (1.0 - abar);
+    EXPECT_NEAR(w[i].item<double>(), std::min(snr, gamma) / snr, 1e-9) << "t index " << steps[i];
+  }
+  // Low noise (SNR ≫ γ) is down-weighted, high noise (SNR < γ) keeps weight 1.
+  EXPECT_LT(w[0].item<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(w[5].item<double>(), 1.0);
+  EXPECT_ANY_THROW(min_snr_weights(schedule, torch::tensor(steps), 0.0));
+}

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/losses.h"
 #include "core/random.h"
 #include "models/model_config.h"
 #include "training/ema.h"
@@ -61,7 +62,7 @@ TEST(EmaWarmup, PinnedDecays) {
 namespace {
 
 // The gradient of one batch of 32 points, split into `micro` micro-batches.
-std::vector<torch::Tensor> gradient(int64_t micro, GradientStep* out, double clip = 1e9) {
+std::vector<torch::Tensor> gradient(int64_t micro, GradientStep* out, double clip = 1e9, double min_snr_gamma = 0.0) {
   torch::manual_seed(5);
   auto net = build_model(model_preset("mlp-2d"));
   auto gen = make_generator(11);
@@ -70,6 +71,7 @@ std::vector<torch::Tensor> gradient(int64_t micro, GradientStep* out, double cli
   GradientOptions options;
   options.micro_batches = micro;
   options.grad_clip = clip;
+  options.min_snr_gamma = min_snr_gamma;
   *out = compute_gradient(*net, sgd, make_schedule({}), x0, gen, options);
   std::vector<torch::Tensor> grads;
   for (const auto& p : net->parameters()) grads.push_back(p.grad().clone());
@@ -101,4 +103,17 @@ TEST(GradientAccumulation, ClipAndNoClip) {
   EXPECT_NEAR(std::sqrt(norm0), unclipped.grad_norm, 1e-5 * unclipped.grad_norm);
   EXPECT_GT(unclipped.grad_norm, 1e-2);
   EXPECT_NEAR(std::sqrt(norm1), 1e-3, 1e-8);
+}
+
+// Min-SNR-γ minimises the weighted mean of the same per-example L_simple terms (same t and ε), so its objective
+// is their mean weighted by core/losses.h's weights, and micro-batches still give the whole batch's gradient.
+TEST(GradientAccumulation, MinSnrWeightsTheSameTerms) {
+  GradientStep plain, weighted, weighted_split;
+  gradient(1, &plain);
+  const auto g1 = gradient(1, &weighted, 1e9, 5.0), g4 = gradient(4, &weighted_split, 1e9, 5.0);
+  EXPECT_TRUE(torch::equal(plain.per_example, weighted.per_example));
+  const auto w = min_snr_weights(make_schedule({}), weighted.t, 5.0).to(torch::kFloat32);
+  EXPECT_NEAR(weighted.loss, (weighted.per_example * w).mean().item<double>(), 1e-6);
+  EXPECT_LE(weighted.loss, plain.loss);  // every weight is at most 1
+  for (size_t i = 0; i < g1.size(); ++i) EXPECT_TRUE(torch::allclose(g1[i], g4[i], 1e-5, 1e-7)) << "parameter " << i;
 }

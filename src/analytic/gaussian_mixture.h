@@ -80,7 +80,8 @@ ClassNoisePredictor mixture_class_predictor(const GaussianMixture& mixture, cons
 // [d]) is false, again a Gaussian mixture — component k's weight ∝ w_k N(values_o; μ_ko, Σ_koo), its mean
 // μ_ku + Σ_kuo Σ_koo⁻¹ (values_o − μ_ko) and covariance Σ_kuu − Σ_kuo Σ_koo⁻¹ Σ_kou (the Schur complement).
 // The exact answer an inpainting of the unobserved coordinates must reproduce. values: [d] (its unobserved
-// entries are ignored). Throws std::invalid_argument unless some but not all coordinates are observed.
+// entries are ignored). Throws std::invalid_argument unless some but not all coordinates are observed. Components
+// far from the observed values can get weight 0 in float64 (validate_mixture would refuse such a mixture).
 GaussianMixture condition_mixture(const GaussianMixture& mixture, const torch::Tensor& observed, const torch::Tensor& values);
 
 // Component k alone, as a mixture of one.

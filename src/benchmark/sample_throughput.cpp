@@ -5,6 +5,7 @@
 
 #include "benchmark/timing.h"
 #include "core/random.h"
+#include "inference/generate.h"
 #include "inference/network_predictor.h"
 #include "samplers/sampler.h"
 
@@ -20,7 +21,7 @@ double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const 
   const auto schedule = make_schedule(ScheduleConfig{});
   SamplerSpec spec;
   spec.steps = calls_per_repeat;
-  spec.clip_x0 = samples_are_images(model);
+  spec = model_sampler(model, spec);
   const int64_t calls = sampler_evaluations(spec, schedule.T);  // per sample = batched calls
   auto gen = make_generator(0, device);
   auto shape = sample_shape(model);

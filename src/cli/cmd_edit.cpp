@@ -32,6 +32,7 @@ struct EditFlags {
   int64_t n = 4, jump_length = 10, jump_n_sample = 10, frames = 8;
   double strength = 0.5;
   bool raw = false, force = false;
+  CLI::Option* steps = nullptr;  // --steps: its default is lowered to T for a model of fewer steps
 };
 
 // The inputs' rows, each repeated for its n results (results of one input are consecutive).
@@ -61,8 +62,7 @@ void run(EditFlags& f) {
   const bool image = samples_are_images(model.config);
   auto& request = f.request;
   request.precision = choose_precision(f.precision, device, model.config);
-  if (request.guidance != 0 && !model.config.conditional())
-    throw CLI::ValidationError("--guidance", "needs a class-conditional model; this one was trained without classes");
+  if (f.steps->count() == 0) request.sampler.steps = std::min(request.sampler.steps, model.schedule.T);
   const int64_t label = model.config.conditional() || f.klass != "none" ? class_label(model.config, f.klass) : -1;
   auto labels_for = [&](int64_t rows) { return label < 0 ? torch::Tensor() : torch::full({rows}, label, torch::kLong); };
   check_files(f, model, image);
@@ -194,7 +194,7 @@ Subcommand add_edit(CLI::App& parent) {
       ->delimiter(',')->expected(4)->excludes(mask);
   inpaint->add_option("--n", fi->n, "results per input")->capture_default_str()->check(positive());
   fi->request.sampler.steps = 100;
-  add_step_flags(*inpaint, fi->request.sampler);
+  fi->steps = add_step_flags(*inpaint, fi->request.sampler);
   inpaint->add_option("--jump-length", fi->jump_length, "RePaint's jump length j: levels gone back up in each resampling jump")
       ->capture_default_str()->check(positive());
   inpaint->add_option("--jump-n-sample", fi->jump_n_sample,
@@ -207,26 +207,27 @@ Subcommand add_edit(CLI::App& parent) {
   img2img->add_option("--strength", fm->strength, "how far to noise the input, t0/T in (0, 1]: near 0 keeps it, 1 forgets it")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0))->check(positive());
   img2img->add_option("--n", fm->n, "results per input")->capture_default_str()->check(positive());
-  fm->request.sampler.steps = 100;  // ancestral: its noise hides what DDIM keeps of an input's flaws
+  fm->request.sampler.steps = 100;  // ancestral (the default): its noise hides what DDIM keeps of an input's flaws
   add_sampler_flags(*img2img, fm->request.sampler);
+  fm->steps = img2img->get_option("--steps");
 
   auto [invert, fv] = operation("invert", "DDIM inversion: the input's x_T, and the reconstruction from it with its error",
                                 Operation::invert, "reconstruction.png");
   add_input_flag(invert, *fv, "the image (PNG/JPEG) or points (CSV) to invert")->required();
   invert->add_option("--latents", fv->latents, "also save the latents (x_T) as a .safetensors file");
   fv->request.sampler.steps = 100;
-  add_step_flags(*invert, fv->request.sampler);
+  fv->steps = add_step_flags(*invert, fv->request.sampler);
 
   auto [interpolate, fp] = operation("interpolate", "frames between two inputs (DDIM inversion, slerp, DDIM) or two noises",
                                      Operation::interpolate, "interpolation.png");
   auto* two_inputs = interpolate->add_option("--input", fp->inputs, "the two images (or one-row point files), given twice")
                          ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   interpolate->add_option("--seeds", fp->seeds, "interpolate between the noises of these two seeds instead: A,B")
-      ->delimiter(',')->expected(2)->excludes(two_inputs);
+      ->delimiter(',')->expected(2)->excludes(two_inputs)->excludes(interpolate->get_option("--seed"));
   interpolate->add_option("--frames", fp->frames, "frames, both ends included")->capture_default_str()->check(CLI::Range(2, 64));
   fp->request.sampler.kind = "ddim";
   fp->request.sampler.steps = 100;
-  add_step_flags(*interpolate, fp->request.sampler);
+  fp->steps = add_step_flags(*interpolate, fp->request.sampler);
 
   return {app, [operations] {
             for (const auto& [sub, f] : operations)

@@ -13,25 +13,40 @@ namespace ddpm::cli {
 namespace {
 
 struct PlotFlags {
-  std::string run, out;
+  std::vector<std::string> runs;
+  std::string out;
   bool force = false;
 };
 
 void run(const PlotFlags& f) {
-  require_regular_file(metrics_path(f.run));  // the input first: a missing run is named as such
-  const auto out = f.out.empty() ? f.run + "/metrics.png" : f.out;
-  check_output_files({{out, {".png"}}}, {{metrics_path(f.run)}, f.force || f.out.empty()});
-  write_run_plot(f.run, out);
+  std::vector<std::string> reads;
+  for (const auto& run : f.runs) {
+    require_regular_file(metrics_path(run));  // the inputs first: a missing run is named as such
+    reads.push_back(metrics_path(run));
+  }
+  if (f.runs.size() > 1) {
+    if (f.out.empty()) throw CLI::ValidationError("--out", "is needed to compare several runs");
+    for (const auto& run : f.runs) reads.push_back(run_config_path(run));
+    check_output_files({{f.out, {".png"}}}, {reads, f.force});
+    write_runs_comparison(f.runs, f.out);
+    fmt::print("wrote {}\n", f.out);
+    return;
+  }
+  const auto out = f.out.empty() ? f.runs[0] + "/metrics.png" : f.out;
+  check_output_files({{out, {".png"}}}, {reads, f.force || f.out.empty()});
+  write_run_plot(f.runs[0], out);
   fmt::print("wrote {}\n", out);
 }
 
 }  // namespace
 
 Subcommand add_plot(CLI::App& parent) {
-  auto* app = parent.add_subcommand("plot", "draw a run's training curves: loss, loss by quarter of t, learning rate, gradient norm");
+  auto* app = parent.add_subcommand("plot", "draw a run's training curves: loss, loss by quarter of t, learning rate, gradient "
+                                            "norm; or compare several runs' loss and FID");
   auto f = std::make_shared<PlotFlags>();
-  app->add_option("run", f->run, "run folder (its metrics.jsonl)")->required();
-  app->add_option("--out", f->out, "the .png to write (default: RUN/metrics.png, replaced each time)");
+  app->add_option("run", f->runs, "run folder (its metrics.jsonl); several: their curves side by side against the images seen")
+      ->required();
+  app->add_option("--out", f->out, "the .png to write (one run: default RUN/metrics.png, replaced each time; several: required)");
   app->add_flag("--force", f->force, "replace an existing --out file");
   return {app, [f] { run(*f); }};
 }

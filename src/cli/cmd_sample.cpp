@@ -94,7 +94,9 @@ void run(SampleFlags& f) {
 
   if (image) {
     const auto square = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples.size(0)))));
-    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : per_row > 0 ? per_row : square, 2, /*scale=*/0);
+    // One image is a picture, not a grid: without padding it reads back as an input (`ddpm edit`).
+    save_image_grid(f.out, samples, f.nrow > 0 ? f.nrow : per_row > 0 ? per_row : square, samples.size(0) == 1 ? 0 : 2,
+                    /*scale=*/0);
   } else {
     write_points_csv(f.out, samples);
   }

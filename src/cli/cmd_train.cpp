@@ -128,6 +128,10 @@ Subcommand add_train(CLI::App& parent) {
                   "with --conditional: the probability that an example trains without its class (the null label), "
                   "so that one network samples with or without classes")
       ->capture_default_str()->check(between(0.0, 1.0))->needs(conditional);
+  app->add_option("--min-snr-gamma", c.min_snr_gamma,
+                  "weight each example's loss by min(SNR(t), gamma)/SNR(t) (min-SNR-gamma, Hang et al. 2023, who use 5); "
+                  "0: L_simple (Ho et al.)")
+      ->capture_default_str()->check(non_negative());
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(positive());
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");
   app->add_option("--device", c.device, "cpu or cuda")->capture_default_str();

@@ -17,19 +17,21 @@ std::string choices_help(const std::string& what, const std::vector<std::string>
 void add_sampler_flags(CLI::App& app, SamplerSpec& spec, const std::string& scope) {
   app.add_option("--sampler", spec.kind, choices_help(scope + "sampler:", sampler_help()))
       ->capture_default_str()->check(CLI::IsMember(sampler_kinds()));
-  add_step_flags(app, spec, scope);
+  add_step_flags(app, spec, scope, /*langevin=*/true);
   app.add_option("--eta", spec.eta, scope + "DDIM eta (0: deterministic)")->capture_default_str()
       ->check(non_negative());
 }
 
-void add_step_flags(CLI::App& app, SamplerSpec& spec, const std::string& scope) {
+CLI::Option* add_step_flags(CLI::App& app, SamplerSpec& spec, const std::string& scope, bool langevin) {
   const bool all_by_default = spec.steps <= 0;
-  auto* steps = app.add_option("--steps", spec.steps,
-                               scope + "sampling steps (noise levels for langevin" + (all_by_default ? "; default: all T)" : ")"))
-                    ->check(positive());
+  std::string help = scope + "sampling steps";
+  if (langevin) help += " (noise levels for langevin)";
+  help += all_by_default ? " (default: all T)" : " (at most T)";
+  auto* steps = app.add_option("--steps", spec.steps, help)->check(positive());
   if (!all_by_default) steps->capture_default_str();
   app.add_option("--spacing", spec.spacing, scope + "which steps, with --steps < T: leading | trailing | linspace")
       ->capture_default_str()->check(CLI::IsMember(timestep_spacings()));
+  return steps;
 }
 
 CLI::Option* add_precision_flag(CLI::App& app, std::string& name) {

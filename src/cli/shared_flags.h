@@ -16,8 +16,8 @@ namespace ddpm::cli {
 
 // --sampler, --steps, --spacing, --eta into `spec`; `scope` prefixes their help ("fid: " in eval).
 void add_sampler_flags(CLI::App& app, SamplerSpec& spec, const std::string& scope = "");
-// --steps and --spacing alone (for commands whose sampler is fixed).
-void add_step_flags(CLI::App& app, SamplerSpec& spec, const std::string& scope = "");
+// --steps and --spacing alone (for commands whose sampler is fixed); returns --steps.
+CLI::Option* add_step_flags(CLI::App& app, SamplerSpec& spec, const std::string& scope = "", bool langevin = false);
 
 // --data with one help line per data source after `what` ("training data:").
 CLI::Option* add_data_flag(CLI::App& app, std::string& spec, const std::string& what);

@@ -22,9 +22,18 @@ void check_jumps(int64_t jump_length, int64_t jump_n_sample) {
 
 }  // namespace
 
+// The most network evaluations per result accepted: a schedule of more is a mistyped option, not a plan.
+constexpr int64_t kMaxEvaluations = 10'000'000;
+
 std::vector<int64_t> repaint_levels(int64_t K, int64_t jump_length, int64_t jump_n_sample) {
   check_jumps(jump_length, jump_n_sample);
   if (K < 1) throw std::invalid_argument("inpaint: the chain needs at least one step");
+  // Down K levels, plus jump_length more for each repeat at each jump point: counted before the list is built.
+  const int64_t jump_points = std::max<int64_t>(0, (K - 1) / jump_length);
+  const double down = static_cast<double>(K) + static_cast<double>(jump_n_sample - 1) * jump_length * jump_points;
+  if (down > kMaxEvaluations)
+    throw std::invalid_argument(fmt::format("inpaint: {} steps with jumps of {} run {} times are {:.3g} network evaluations "
+                                            "per result, more than {}", K, jump_length, jump_n_sample, down, kMaxEvaluations));
   std::map<int64_t, int64_t> jumps_left;
   for (int64_t level = 0; level < K - jump_length; level += jump_length) jumps_left[level] = jump_n_sample - 1;
   std::vector<int64_t> levels = {K - 1};

@@ -16,7 +16,7 @@ torch::Tensor slerp(const torch::Tensor& a, const torch::Tensor& b, const torch:
   const double cos_theta =
       std::clamp((a64.dot(b64) / (a64.norm() * b64.norm())).item<double>(), -1.0, 1.0);
   const double theta = std::acos(cos_theta);
-  auto w = weights.to(torch::kFloat64).unsqueeze(1);
+  auto w = weights.to(a.device(), torch::kFloat64).unsqueeze(1);
   torch::Tensor wa, wb;
   if (std::sin(theta) < 1e-6) {  // parallel: the arc is the chord
     wa = 1.0 - w;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -75,7 +76,62 @@ Curves read_curves(const std::string& path) {
   return c;
 }
 
+// Training images per step of a run: batch × accumulate from its config.json.
+double images_per_step(const std::string& run_dir) {
+  const auto path = run_config_path(run_dir);
+  require_regular_file(path);
+  std::ifstream in(path, std::ios::binary);
+  try {
+    const auto config = nlohmann::json::parse(in);
+    return config.at("batch").get<double>() * config.value("accumulate", 1.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: not a run's config ({})", path, e.what()));
+  }
+}
+
+PlotSeries scaled(PlotSeries series, double x_scale, const std::string& label, PlotColor color) {
+  for (auto& x : series.x) x *= x_scale;
+  series.label = label;
+  series.color = color;
+  series.style = PlotSeries::Style::Line;
+  return series;
+}
+
 }  // namespace
+
+void write_runs_comparison(const std::vector<std::string>& run_dirs, const std::string& out) {
+  constexpr PlotColor kColors[] = {PlotColor::Blue, PlotColor::Orange, PlotColor::Green, PlotColor::Red,
+                                   PlotColor::Purple, PlotColor::Brown, PlotColor::Gray, PlotColor::Black};
+  const std::string x = "training images seen (thousands)";
+  PlotPanel loss("training loss, moving average (the weighted objective of min-SNR runs)", x, "loss"), fid("FID of the EMA samples", x, "FID"),
+      precision("precision", x, ""), recall("recall", x, "");
+  loss.log_y = fid.log_y = true;
+  bool measured = false;
+  for (size_t i = 0; i < run_dirs.size(); ++i) {
+    const auto c = read_curves(metrics_path(run_dirs[i]));
+    const double scale = images_per_step(run_dirs[i]) / 1000.0;
+    auto name = std::filesystem::path(run_dirs[i]).lexically_normal().filename().string();
+    if (name.empty()) name = std::filesystem::path(run_dirs[i]).lexically_normal().parent_path().filename().string();
+    const auto color = kColors[i % 8];
+    loss.series.push_back(scaled(c.average, scale, name, color));
+    if (c.fid.x.empty()) continue;
+    measured = true;
+    fid.series.push_back(scaled(c.fid, scale, name, color));
+    precision.series.push_back(scaled(c.precision, scale, name, color));
+    recall.series.push_back(scaled(c.recall, scale, name, color));
+  }
+  Figure figure;
+  figure.columns = 2;
+  figure.width = 1200;
+  figure.height = measured ? 900 : 500;
+  figure.panels = {loss};
+  if (measured) {
+    figure.panels.insert(figure.panels.end(), {fid, precision, recall});
+  } else {
+    figure.columns = 1;
+  }
+  write_png(out, figure);
+}
 
 void write_run_plot(const std::string& run_dir, const std::string& out) {
   auto c = read_curves(metrics_path(run_dir));

@@ -31,14 +31,23 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision prec
                        SamplerSpec spec,
                        const std::string& trajectory_file, const std::function<void(const std::string&)>& log) {
   GenerateOptions g;
-  g.n = n;
   g.seed = o.seed;
   g.sampler = spec;
   g.precision = precision;
+  int64_t columns = square_columns(n);
+  if (model.config.conditional()) {  // a row per class
+    const int64_t classes = model.config.num_classes();
+    columns = std::max<int64_t>(1, n / classes);
+    n = columns * classes;
+    g.labels = torch::arange(classes).repeat_interleave(columns);
+    g.guidance = o.guidance;
+  }
+  g.n = n;
   const auto T = model.schedule.T;
-  const int64_t evals = sampler_evaluations(spec, T) * n;
-  log(fmt::format("sampling {} images with {} ({} steps, {} network evaluations, {})...", n, spec.kind,
-                  spec.steps > 0 ? spec.steps : T, evals, precision_name(precision)));
+  const int64_t evals = sampler_evaluations(spec, T) * n * (g.guidance != 0 ? 2 : 1);
+  log(fmt::format("sampling {} images with {} ({} steps{}, {} network evaluations, {})...", n, spec.kind,
+                  spec.steps > 0 ? spec.steps : T, g.labels.defined() ? fmt::format(", a row per class, guidance {}", g.guidance) : "",
+                  evals, precision_name(precision)));
   std::unique_ptr<TrajectoryRecorder> recorder;
   if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>();
   const auto start = Clock::now();
@@ -51,7 +60,7 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision prec
   progress.finish();
   const double secs = seconds_since(start);
   const auto path = (std::filesystem::path(o.out) / file).string();
-  save_image_grid(path, images, square_columns(n), 2, /*scale=*/0);
+  save_image_grid(path, images, columns, 2, /*scale=*/0);
   ImageStage stage{path, "", fmt::format("{} images, {} in {:.1f} s ({:.0f} network evaluations/s)", n, spec.kind,
                                          secs, evals / secs)};
   log(fmt::format("  {} ({:.1f} s)", path, secs));
@@ -93,16 +102,16 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   ddim.steps = o.ddim_steps;
   ddim.spacing = "trailing";  // ends at t = 1 and starts at t = T with few steps
   const auto fast = sample_grid(model, o, precision, "samples-ddim.png", o.grid, ddim, "", log);
-  result.files.push_back({fast.path, fmt::format("{} samples by DDIM (eta = 0) in {} steps: the fast sampler", o.grid,
-                                                   o.ddim_steps)});
+  const std::string rows = model.config.conditional() ? fmt::format(", a row per class (guidance {})", o.guidance) : "";
+  result.files.push_back({fast.path, fmt::format("samples by DDIM (eta = 0) in {} steps: the fast sampler{}", o.ddim_steps, rows)});
   summary += "- " + fast.line + "\n";
 
   SamplerSpec ancestral;
   ancestral.kind = "ancestral";
   ancestral.steps = o.ancestral_steps;
   const auto slow = sample_grid(model, o, precision, "samples-ancestral.png", o.ancestral_n, ancestral, "trajectory.png", log);
-  result.files.push_back({slow.path, fmt::format("{} samples by ancestral sampling (Algorithm 2) over {} steps",
-                                                 o.ancestral_n, o.ancestral_steps)});
+  result.files.push_back({slow.path, fmt::format("samples by ancestral sampling (Algorithm 2) over {} steps{}",
+                                                 o.ancestral_steps, rows)});
   result.files.push_back({slow.trajectory_path,
                           "Algorithm 2 made visible: each column a step of the reverse chain from t = T (left) to t = 1 "
                           "(right); for each of four samples a row of x_t and below it the model's prediction of x_0 "
@@ -134,7 +143,9 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
         {"errors.png", "two of the three sources of error measured: initialization (KL of q(x_T) to N(0, I) and its "
                        "cost, by T) and discretization (distance to the truth by sampling steps K); the third, "
                        "training error by t, is in report.json"},
-        {"langevin.png", "annealed Langevin dynamics against ancestral sampling at equal network evaluations"}};
+        {"langevin.png", "annealed Langevin dynamics against ancestral sampling at equal network evaluations"},
+        {"inpainting.png", "inpainting (RePaint) of x1 given x2 by the learned MLP and by the exact denoiser, against "
+                           "the exact conditional density"}};
     for (const auto& path : gmm.figures) {
       const auto it = what.find(std::filesystem::path(path).filename().string());
       result.files.push_back({path, it != what.end() ? it->second : "a figure of the mixture experiment"});

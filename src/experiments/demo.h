@@ -1,5 +1,5 @@
 // `ddpm demo`, the README's main job: what ddpm does, in a few minutes on 2 cores. It samples the shipped
-// Fashion-MNIST model fast (DDIM) and by Algorithm 2 (ancestral, with the generation trajectory), runs the
+// Fashion-MNIST model (the class-conditional one, a row per class) fast (DDIM) and by Algorithm 2 (ancestral, with the generation trajectory), runs the
 // seed's two-mode Gaussian-mixture experiment, and writes the pictures and a summary saying what each shows.
 #pragma once
 
@@ -11,13 +11,16 @@
 namespace ddpm {
 
 struct DemoOptions {
-  std::string model = "fashion";  // shipped name, model file or run folder
+  std::string model = "fashion-classes";  // shipped name, model file or run folder
   std::string out = "out/demo";   // created if missing; an existing one must be empty unless `replace`
   bool replace = false;           // write into a folder that holds files (replacing those of the same names)
   uint64_t seed = 0;
-  int64_t grid = 64;              // images in the DDIM grid
+  // Images in the DDIM grid and drawn by Algorithm 2; a class-conditional model's are spread over its classes,
+  // one grid row per class (at least one image each), drawn with classifier-free guidance `guidance`.
+  int64_t grid = 80;
   int64_t ddim_steps = 25;
-  int64_t ancestral_n = 8;
+  int64_t ancestral_n = 10;
+  double guidance = 1.0;
   int64_t ancestral_steps = 1000;  // Algorithm 2 over every t of the model's schedule (T = 1000)
   std::string precision = "auto";  // of the network's products (runtime/precision.h), chosen for the model
   bool gmm = true;

@@ -148,14 +148,15 @@ std::string write_inpainting_figure(const MixtureInpainting& r, const std::strin
     return s;
   };
   PlotSeries curve;
-  curve.label = "exact q(x1 | x2)";
+  const int64_t given = r.exact.dim() + 1;  // the coordinate kept
+  curve.label = fmt::format("exact q(x1 | x{})", given);
   curve.color = PlotColor::Black;
   for (int i = 0; i <= 400; ++i) {
     const double x = lo + (hi - lo) * i / 400.0;
     curve.x.push_back(x);
     curve.y.push_back(exact.density(x));
   }
-  PlotPanel panel(fmt::format("RePaint: x1 given x2 = {:.2f}", r.given), "x1", "density");
+  PlotPanel panel(fmt::format("RePaint: x1 given x{} = {:.2f}", given, r.given), "x1", "density");
   panel.series.push_back(histogram(r.oracle_x1, "RePaint, exact denoiser", PlotColor::Blue));
   if (r.learned) panel.series.push_back(histogram(r.learned_x1, "RePaint, learned MLP", PlotColor::Orange));
   panel.series.push_back(std::move(curve));

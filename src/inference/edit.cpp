@@ -151,7 +151,7 @@ Inversion edit_invert(TrainedModel& model, const torch::Tensor& inputs, const Ed
   const auto eps = run.predictor.rows(0, inputs.size(0));
   auto latents = ddim_invert(model.schedule, timesteps, eps, inputs.to(model_device(model)), progress);
   auto back = ddim_sample(model.schedule, timesteps, eps, latents, run.gen, {}, progress).to(torch::kCPU);
-  const double rmse = (back - inputs).pow(2).mean().sqrt().item<double>();
+  const double rmse = (back - inputs.to(torch::kCPU)).pow(2).mean().sqrt().item<double>();
   return {latents.to(torch::kCPU), back, rmse};
 }
 
@@ -160,10 +160,13 @@ torch::Tensor edit_interpolate(TrainedModel& model, const torch::Tensor& a, cons
   const auto ends_inputs = torch::cat({a, b});
   check_inputs(model, ends_inputs, "interpolate");
   interpolation_weights(frames);  // checks the count before any work
-  // The classes are per frame; the two inputs are inverted with the first and last frame's.
+  // The classes are per frame; the two inputs are inverted with the first and last frame's, without guidance,
+  // which would bend the inversion away from the ODE that the frames are generated back along (Mokady et al. 2023).
   torch::Tensor ends_labels;
   if (request.labels.defined()) ends_labels = torch::stack({request.labels[0], request.labels[-1]});
-  const auto ends = bind(model, ends_labels, 2, request);
+  auto unguided = request;
+  unguided.guidance = 0;
+  const auto ends = bind(model, ends_labels, 2, unguided);
   const auto frames_model = bind(model, request.labels, frames, request);
   const auto device = model_device(model);
   auto gen = make_generator(request.seed, device);

@@ -112,7 +112,6 @@ torch::Tensor upscale_nearest(const torch::Tensor& image, int64_t factor) {
 void save_image_grid(const std::string& path, const torch::Tensor& images, int64_t nrow, int64_t padding,
                      int64_t scale) {
   if (scale == 0) scale = images.size(-1) <= 32 && images.size(-2) <= 32 ? 2 : 1;
-  if (images.size(0) == 1) padding = 0;  // one image is a picture, not a grid: it can be read back as an input
   write_image(path, upscale_nearest(make_grid(images, nrow, padding), scale));
 }
 

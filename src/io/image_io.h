@@ -37,7 +37,6 @@ torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t paddi
 torch::Tensor upscale_nearest(const torch::Tensor& image, int64_t factor);
 
 // make_grid + upscale_nearest + write_image. scale 0 picks one for viewing: x2 for images of 32 px or less.
-// A single image is written without the grid's padding.
 void save_image_grid(const std::string& path, const torch::Tensor& images, int64_t nrow,
                      int64_t padding = 2, int64_t scale = 1);
 

@@ -40,7 +40,8 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
     const auto e = eps.slice(0, k * micro, (k + 1) * micro);
     const auto c = labels.defined() ? labels.slice(0, k * micro, (k + 1) * micro) : torch::Tensor();
     auto per = l_simple_per_example(e, net.forward(q_sample(schedule, x0.slice(0, k * micro, (k + 1) * micro), t, e), t, c));
-    auto loss = per.mean();
+    auto loss = options.min_snr_gamma > 0 ? (per * min_snr_weights(schedule, t, options.min_snr_gamma).to(per.dtype())).mean()
+                                          : per.mean();
     if (options.loss_hook) loss = options.loss_hook(loss);
     (loss / static_cast<double>(K)).backward();
     step.loss += loss.item<double>() / static_cast<double>(K);

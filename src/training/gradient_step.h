@@ -18,8 +18,9 @@ namespace ddpm {
 
 struct GradientStep {
   torch::Tensor t;            // int64 [B], the drawn step indices (0-based)
-  torch::Tensor per_example;  // [B], L_simple of each example (detached)
-  double loss = 0.0;          // mean of per_example (or of what the hook replaced the micro-batches' losses with)
+  torch::Tensor per_example;  // [B], L_simple of each example (detached), unweighted
+  double loss = 0.0;          // the objective minimised: mean of per_example, weighted by min-SNR-γ if asked (or
+                              // what the hook replaced the micro-batches' losses with)
   double grad_norm = 0.0;     // global gradient norm before clipping to grad_clip
 };
 
@@ -43,6 +44,8 @@ struct GradientOptions {
   torch::Tensor labels;
   double label_dropout = 0.0;
   int64_t null_label = 0;
+  // > 0: each example's L_simple weighted by min(SNR(t), γ)/SNR(t) (core/losses.h, Hang et al. 2023); 0: L_simple.
+  double min_snr_gamma = 0.0;
   LossHook loss_hook;  // applied to each micro-batch's mean loss
   // Called after backward, before clipping: a data-parallel group averages the gradients here.
   std::function<void(const GradientStep&)> before_clip;

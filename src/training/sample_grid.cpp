@@ -4,6 +4,7 @@
 
 #include "core/guidance.h"
 #include "core/random.h"
+#include "inference/generate.h"
 #include "inference/network_predictor.h"
 #include "io/image_io.h"
 #include "io/run_folder.h"
@@ -31,7 +32,7 @@ std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNet
   auto x_T = torch::randn(shape, noise_gen, torch::TensorOptions().device(device));
   SamplerSpec spec;
   spec.steps = std::min(steps, schedule.T);
-  spec.clip_x0 = samples_are_images(model);
+  spec = model_sampler(model, spec);
   const auto predictor =
       model.conditional()
           ? class_guided_predictor(network_class_predictor(net, precision),

@@ -28,6 +28,8 @@ struct TrainConfig {
   // label_dropout, so that one network learns ε(x_t, t, c) and ε(x_t, t, ∅) both.
   bool conditional = false;
   double label_dropout = 0.1;
+  // > 0: min-SNR-γ loss weighting (Hang et al. 2023; they use γ = 5); 0: L_simple, Ho et al.'s.
+  double min_snr_gamma = 0.0;
   ScheduleConfig schedule;
   int64_t steps = 10000;               // total optimiser steps
   int64_t batch = 64;

@@ -208,6 +208,7 @@ StepStats Trainer::train_step() {
   options.offset = rank() * x0.size(0);
   options.micro_batches = config_.accumulate;
   options.precision = precision_;
+  options.min_snr_gamma = config_.min_snr_gamma;
   if (config_.conditional) {
     options.labels = batch.labels;
     options.label_dropout = config_.label_dropout;
