@@ -37,9 +37,10 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision prec
   int64_t columns = square_columns(n);
   if (model.config.conditional()) {  // a row per class
     const int64_t classes = model.config.num_classes();
-    columns = std::max<int64_t>(1, n / classes);
-    n = columns * classes;
-    g.labels = torch::arange(classes).repeat_interleave(columns);
+    const int64_t per_class = std::max<int64_t>(1, n / classes);
+    n = per_class * classes;
+    g.labels = torch::arange(classes).repeat_interleave(per_class);
+    columns = per_class > 1 ? per_class : classes;  // one image per class: the classes side by side
     g.guidance = o.guidance;
   }
   g.n = n;
