@@ -140,6 +140,7 @@ void write_stand_ins(const fs::path& dir, bool cifar10) {
     fs::create_directories(dir / sub);
   fs::create_symlink(DDPM_CLI_PATH, dir / "build" / "ddpm");
   fs::create_symlink(DDPM_CLI_PATH, dir / ".bin" / "ddpm");
+  fs::create_directory_symlink(kSource / "docs", dir / "docs");  // the documents' own data (docs/study/), read only
   torch::manual_seed(0);
   ddpm::write_png((dir / "path/to/images/a.png").string(), torch::randint(0, 256, {3, 40, 36}, torch::kUInt8));
   ddpm::write_png((dir / "path/to/images/b.png").string(), torch::randint(0, 256, {1, 48, 48}, torch::kUInt8));

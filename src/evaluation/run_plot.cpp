@@ -67,11 +67,13 @@ Curves read_curves(const std::string& path) {
     }
   }
   if (c.lr.x.empty()) throw std::runtime_error(fmt::format("{}: no metrics records yet", path));
-  // One logged batch's loss is noisy: an exponential moving average over ~10 records shows the trend.
-  double smoothed = std::nan("");
+  // One logged batch's loss is noisy: an exponential moving average over ~10 records shows the trend, divided by
+  // its weights' sum (as Adam corrects its moments) so that the first, largest losses fade as fast as any others.
+  double sum = 0.0, weights = 0.0;
   for (size_t i = 0; i < c.loss.y.size(); ++i) {
-    smoothed = std::isnan(smoothed) ? c.loss.y[i] : 0.9 * smoothed + 0.1 * c.loss.y[i];
-    c.average.x.push_back(c.loss.x[i]), c.average.y.push_back(smoothed);
+    sum = 0.9 * sum + c.loss.y[i];
+    weights = 0.9 * weights + 1.0;
+    c.average.x.push_back(c.loss.x[i]), c.average.y.push_back(sum / weights);
   }
   return c;
 }
