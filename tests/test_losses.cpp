@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/losses.h"
+#include "core/prediction.h"
 #include "core/random.h"
 
 using namespace ddpm;
@@ -78,4 +79,15 @@ TEST(MinSnrWeights, MatchTheirFormula) {
   EXPECT_LT(w[0].item<double>(), 1e-3);
   EXPECT_DOUBLE_EQ(w[5].item<double>(), 1.0);
   EXPECT_ANY_THROW(min_snr_weights(schedule, torch::tensor(steps), 0.0));
+}
+
+// v's and x0's weights are the same x_0-error weighting min(SNR, γ) (Hang et al. eq. 7), divided by what their
+// squared error is in x_0 terms: 1 + SNR for v, 1 for x0.
+TEST(MinSnrWeights, FollowTheParameterisation) {
+  const auto schedule = make_schedule({});
+  const auto t = torch::tensor({0, 100, 300, 999});
+  const auto abar = schedule.alphas_cumprod.index_select(0, t);
+  const auto snr = abar / (1 - abar);
+  EXPECT_TRUE(torch::allclose(min_snr_weights(schedule, t, 5.0, Prediction::v), snr.clamp_max(5.0) / (snr + 1)));
+  EXPECT_TRUE(torch::allclose(min_snr_weights(schedule, t, 5.0, Prediction::x0), snr.clamp_max(5.0)));
 }

@@ -152,7 +152,7 @@ TEST(MixedPrecision, PredictorWeightCopiesChangeNothing) {
   }
   const auto x = torch::randn({2, 1, 8, 8});
   const auto t = torch::tensor({3, 700}, torch::kLong);
-  const auto predicted = network_predictor(net, Precision::bf16)(x, t);
+  const auto predicted = network_predictor(net, make_schedule({}), Precision::bf16)(x, t);
   torch::NoGradGuard no_grad;
   const PrecisionScope scope(Precision::bf16);
   EXPECT_TRUE(torch::equal(predicted, net.forward(x, t)));

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/losses.h"
+#include "core/prediction.h"
 #include "core/random.h"
 #include "models/model_config.h"
 #include "training/ema.h"

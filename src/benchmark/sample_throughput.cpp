@@ -17,8 +17,8 @@ double sampling_calls_per_second(const ModelConfig& model, int64_t batch, const 
   torch::manual_seed(0);
   auto net = build_model(model);
   net->to(device);
-  const auto predictor = network_predictor(*net, precision);
   const auto schedule = make_schedule(ScheduleConfig{});
+  const auto predictor = network_predictor(*net, schedule, precision);
   SamplerSpec spec;
   spec.steps = calls_per_repeat;
   spec = model_sampler(model, spec);

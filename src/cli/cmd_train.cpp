@@ -128,6 +128,8 @@ Subcommand add_train(CLI::App& parent) {
                   "with --conditional: the probability that an example trains without its class (the null label), "
                   "so that one network samples with or without classes")
       ->capture_default_str()->check(between(0.0, 1.0))->needs(conditional);
+  app->add_option("--prediction", c.prediction, choices_help("what the network learns to predict:", prediction_help()))
+      ->capture_default_str()->check(CLI::IsMember(prediction_kinds()))->excludes(init);
   app->add_option("--min-snr-gamma", c.min_snr_gamma,
                   "weight each example's loss by min(SNR(t), gamma)/SNR(t) (min-SNR-gamma, Hang et al. 2023, who use 5); "
                   "0: L_simple (Ho et al.)")

@@ -11,13 +11,6 @@ torch::Tensor l_simple(const torch::Tensor& eps, const torch::Tensor& eps_pred) 
   return (eps - eps_pred).pow(2).mean();
 }
 
-torch::Tensor min_snr_weights(const Schedule& s, const torch::Tensor& t, double gamma) {
-  TORCH_CHECK(gamma > 0.0, "min-SNR weights need gamma > 0, got ", gamma);
-  const auto abar = s.alphas_cumprod.to(t.device()).index_select(0, t);
-  const auto snr = abar / (1.0 - abar);
-  return snr.clamp_max(gamma) / snr;
-}
-
 torch::Tensor l_simple_per_example(const torch::Tensor& eps, const torch::Tensor& eps_pred) {
   TORCH_CHECK(eps.sizes() == eps_pred.sizes(), "prediction shape ", eps_pred.sizes(), " != noise shape ",
               eps.sizes());

@@ -17,12 +17,6 @@ torch::Tensor l_simple(const torch::Tensor& eps, const torch::Tensor& eps_pred);
 // Mean of (ε - ε_θ)² per batch element: [B].
 torch::Tensor l_simple_per_example(const torch::Tensor& eps, const torch::Tensor& eps_pred);
 
-// Min-SNR-γ weights (Hang et al. 2023, eq. 7 for ε-prediction): w_t = min(SNR(t), γ) / SNR(t) with
-// SNR(t) = ᾱ_t / (1 - ᾱ_t). Multiplying L_simple's per-example terms by them is, in x_0 terms, the x_0-MSE
-// weighted min(SNR, γ): the low-noise steps, whose ε is nearly unpredictable and whose gradients conflict with
-// the others', count less. t: int64 [B] (0-based); returns float64 [B] on t's device; γ > 0.
-torch::Tensor min_snr_weights(const Schedule& s, const torch::Tensor& t, double gamma);
-
 // KL(N(μ1, e^{lv1}) || N(μ2, e^{lv2})), elementwise. With equal variances it reduces to
 // (μ1 - μ2)² / (2σ²)  (Ho et al. eq. 8).
 torch::Tensor normal_kl(const torch::Tensor& mean1, const torch::Tensor& logvar1, const torch::Tensor& mean2,

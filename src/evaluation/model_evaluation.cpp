@@ -55,7 +55,7 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   const auto& schedule = model.schedule;
   auto gen = make_generator(options.seed);
   const auto subset = torch::randperm(test.size(), gen, torch::kLong).slice(0, 0, options.n);
-  auto predictor = network_predictor(*model.net, options.precision);
+  auto predictor = network_predictor(*model.net, model.schedule, options.precision);
 
   NllReport report;
   report.n = options.n;

@@ -66,8 +66,8 @@ GmmRunResult run_gmm(const GmmRunOptions& options) {
   std::optional<ClassNoisePredictor> learned_classes;
   if (options.train_steps > 0) {
     model = load_trained_model(train_mixture_model(options));
-    learned = network_predictor(*model.net);  // of a conditional network: its prediction without a class
-    if (options.conditional) learned_classes = network_class_predictor(*model.net);
+    learned = network_predictor(*model.net, model.schedule);  // of a conditional network: its prediction without a class
+    if (options.conditional) learned_classes = network_class_predictor(*model.net, model.schedule);
   }
   GmmRunResult result;
   result.report = run_gmm_experiment(options.config, learned);

@@ -10,12 +10,12 @@ ModelPredictor::ModelPredictor(TrainedModel& model, torch::Tensor labels, int64_
   if (!model.config.conditional()) {
     if (labels_.defined() || guidance != 0)
       throw std::invalid_argument("classes and guidance need a class-conditional model; this one was trained without classes");
-    unconditional_ = network_predictor(*model.net, precision);
+    unconditional_ = network_predictor(*model.net, model.schedule, precision);
     return;
   }
   if (!labels_.defined()) labels_ = torch::full({n}, null_label_, torch::kLong);
   check_class_labels(labels_, n, null_label_, "samples");
-  conditional_ = network_class_predictor(*model.net, precision);
+  conditional_ = network_class_predictor(*model.net, model.schedule, precision);
 }
 
 NoisePredictor ModelPredictor::rows(int64_t begin, int64_t end) const {

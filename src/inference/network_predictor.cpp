@@ -8,15 +8,15 @@
 
 namespace ddpm {
 
-ClassNoisePredictor network_class_predictor(NoiseNetImpl& net, Precision precision) {
+ClassNoisePredictor network_class_predictor(NoiseNetImpl& net, const Schedule& schedule, Precision precision) {
   net.eval();
   // The weights do not change while the predictor samples: in bf16, cast them once.
   std::shared_ptr<const Bf16Weights> weights;
   if (precision == Precision::bf16) weights = std::make_shared<const Bf16Weights>(net);
-  return [&net, precision, weights](const torch::Tensor& x_t, const torch::Tensor& t, const torch::Tensor& labels) {
+  return [&net, schedule, precision, weights](const torch::Tensor& x_t, const torch::Tensor& t, const torch::Tensor& labels) {
     torch::NoGradGuard no_grad;
     const PrecisionScope scope(precision, weights.get());
-    auto eps = net.forward(x_t, t, labels);
+    auto eps = eps_from_prediction(net.prediction(), schedule, x_t, t, net.forward(x_t, t, labels));
     // Weights that overflow (a corrupt file, a diverged run) give NaN or infinity here; stopping at the first
     // such prediction names the cause, where letting it through writes a black image or prints nan.
     if (!torch::isfinite(eps).all().item<bool>())
@@ -27,9 +27,9 @@ ClassNoisePredictor network_class_predictor(NoiseNetImpl& net, Precision precisi
   };
 }
 
-NoisePredictor network_predictor(NoiseNetImpl& net, Precision precision) {
+NoisePredictor network_predictor(NoiseNetImpl& net, const Schedule& schedule, Precision precision) {
   const int64_t null_label = net.classes();
-  return [eps = network_class_predictor(net, precision), null_label](const torch::Tensor& x_t, const torch::Tensor& t) {
+  return [eps = network_class_predictor(net, schedule, precision), null_label](const torch::Tensor& x_t, const torch::Tensor& t) {
     return eps(x_t, t, null_label > 0 ? torch::full({x_t.size(0)}, null_label, t.options()) : torch::Tensor());
   };
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/noise_predictor.h"
+#include "core/schedule.h"
 #include "models/noise_net.h"
 #include "runtime/precision.h"
 
@@ -10,10 +11,11 @@ namespace ddpm {
 
 // `precision`: of the network's products (models/mixed_precision.h); the prediction is fp32 either way. In
 // bf16 the predictor casts the weights once, when it is made (a weight changed since is cast at each call).
+// A network that predicts x_0 or v has its output turned into ε with `schedule` (core/prediction.h).
 // A class-conditional network predicts without a class (its null label): ε(x_t, t, ∅).
-NoisePredictor network_predictor(NoiseNetImpl& net, Precision precision = Precision::fp32);
+NoisePredictor network_predictor(NoiseNetImpl& net, const Schedule& schedule, Precision precision = Precision::fp32);
 
 // The same for a class-conditional network, taking the labels with each call (core/guidance.h binds them).
-ClassNoisePredictor network_class_predictor(NoiseNetImpl& net, Precision precision = Precision::fp32);
+ClassNoisePredictor network_class_predictor(NoiseNetImpl& net, const Schedule& schedule, Precision precision = Precision::fp32);
 
 }  // namespace ddpm

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/prediction.h"
 #include "models/noise_net.h"
 #include "runtime/precision.h"
 
@@ -42,6 +43,8 @@ struct ModelConfig {
   // A class-conditional network's classes, by name in label order (Ho & Salimans 2021); empty: unconditional
   // (no class embedding, the files as before). Label class_names.size() is the null label, "no class".
   std::vector<std::string> class_names;
+  // What the network's output is (core/prediction.h); every file before the choice predicts ε.
+  Prediction prediction = Prediction::epsilon;
 
   int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
   bool conditional() const { return !class_names.empty(); }

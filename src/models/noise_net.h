@@ -8,22 +8,28 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/prediction.h"
+
 namespace ddpm {
 
 class NoiseNetImpl : public torch::nn::Module {
  public:
   // x_t: [B, ...] (images [B, C, H, W]; points [B, d]); t: int64 [B], 0-based step indices; labels: for a
   // class-conditional network int64 [B] in 0..K (K, the null label: no class), undefined for the others.
-  // Returns ε̂ with x_t's shape.
+  // Returns the prediction (ε̂ unless prediction() says otherwise) with x_t's shape.
   virtual torch::Tensor forward(const torch::Tensor& x_t, const torch::Tensor& t, const torch::Tensor& labels = {}) = 0;
   // K for a class-conditional network (its null label), 0 for the others.
   int64_t classes() const { return classes_; }
+  // What forward() returns: ε̂ (the default), or x̂_0 or v̂ (core/prediction.h; build_model sets it from the config).
+  Prediction prediction() const { return prediction_; }
+  void set_prediction(Prediction prediction) { prediction_ = prediction; }
 
  protected:
   explicit NoiseNetImpl(int64_t classes) : classes_(classes) {}
 
  private:
   int64_t classes_;
+  Prediction prediction_ = Prediction::epsilon;
 };
 
 using NoiseNet = std::shared_ptr<NoiseNetImpl>;

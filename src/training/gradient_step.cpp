@@ -7,6 +7,7 @@
 
 #include "core/forward_process.h"
 #include "core/losses.h"
+#include "core/prediction.h"
 #include "models/mixed_precision.h"
 
 namespace ddpm {
@@ -39,9 +40,13 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
     const auto t = step.t.slice(0, k * micro, (k + 1) * micro);
     const auto e = eps.slice(0, k * micro, (k + 1) * micro);
     const auto c = labels.defined() ? labels.slice(0, k * micro, (k + 1) * micro) : torch::Tensor();
-    auto per = l_simple_per_example(e, net.forward(q_sample(schedule, x0.slice(0, k * micro, (k + 1) * micro), t, e), t, c));
-    auto loss = options.min_snr_gamma > 0 ? (per * min_snr_weights(schedule, t, options.min_snr_gamma).to(per.dtype())).mean()
-                                          : per.mean();
+    // The squared error of the network's own target: ε (L_simple), or x_0 or v (core/prediction.h).
+    const auto x0_k = x0.slice(0, k * micro, (k + 1) * micro);
+    const auto target = prediction_target(net.prediction(), schedule, x0_k, e, t);
+    auto per = l_simple_per_example(target, net.forward(q_sample(schedule, x0_k, t, e), t, c));
+    auto loss = options.min_snr_gamma > 0
+                    ? (per * min_snr_weights(schedule, t, options.min_snr_gamma, net.prediction()).to(per.dtype())).mean()
+                    : per.mean();
     if (options.loss_hook) loss = options.loss_hook(loss);
     (loss / static_cast<double>(K)).backward();
     step.loss += loss.item<double>() / static_cast<double>(K);

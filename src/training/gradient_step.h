@@ -18,7 +18,7 @@ namespace ddpm {
 
 struct GradientStep {
   torch::Tensor t;            // int64 [B], the drawn step indices (0-based)
-  torch::Tensor per_example;  // [B], L_simple of each example (detached), unweighted
+  torch::Tensor per_example;  // [B], each example's squared error of the network's target (L_simple for ε), unweighted
   double loss = 0.0;          // the objective minimised: mean of per_example, weighted by min-SNR-γ if asked (or
                               // what the hook replaced the micro-batches' losses with)
   double grad_norm = 0.0;     // global gradient norm before clipping to grad_clip

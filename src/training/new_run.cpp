@@ -59,6 +59,7 @@ std::optional<TrainedModel> apply_init(TrainConfig& config) {
   config.init_steps = std::max<int64_t>(init.lineage_steps, 0);  // unknown (no metadata) counts as 0
   config.preset.clear();  // the network is the one stored with the weights
   config.model = init.config;
+  config.prediction = to_string(init.config.prediction);  // the weights' own
   config.schedule = init.schedule_config;
   return init;
 }

@@ -35,9 +35,9 @@ std::string write_sample_grid(const std::string& run_dir, int64_t step, NoiseNet
   spec = model_sampler(model, spec);
   const auto predictor =
       model.conditional()
-          ? class_guided_predictor(network_class_predictor(net, precision),
+          ? class_guided_predictor(network_class_predictor(net, schedule, precision),
                                    torch::arange(rows, torch::kLong).repeat_interleave(kGridSide), 0.0, model.num_classes())
-          : network_predictor(net, precision);
+          : network_predictor(net, schedule, precision);
   auto x0 = run_sampler(schedule, predictor, x_T, noise_gen, spec);
   const auto path = sample_grid_path(run_dir, step);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

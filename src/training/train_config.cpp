@@ -49,6 +49,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"conditional", c.conditional},
        {"label_dropout", c.label_dropout},
        {"min_snr_gamma", c.min_snr_gamma},
+       {"prediction", c.prediction},
        {"schedule", c.schedule},
        {"steps", c.steps},
        {"batch", c.batch},
@@ -89,6 +90,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   c.conditional = j.value("conditional", false);  // runs before classes were unconditional
   c.label_dropout = j.value("label_dropout", 0.1);
   c.min_snr_gamma = j.value("min_snr_gamma", 0.0);  // runs before the weighting trained on L_simple
+  c.prediction = j.value("prediction", std::string("epsilon"));  // and before the choice, on ε
   j.at("schedule").get_to(c.schedule);
   c.steps = json_integer<int64_t>(j.at("steps"), "config: steps");
   c.batch = json_integer<int64_t>(j.at("batch"), "config: batch");
@@ -131,6 +133,7 @@ TrainConfig check_train_config(TrainConfig c) {
   positive("lr", c.lr);
   non_negative("grad_clip", c.grad_clip);
   non_negative("weight_decay", c.weight_decay);
+  parse_prediction(c.prediction);  // throws for an unknown name
   if (!(c.min_snr_gamma >= 0.0 && std::isfinite(c.min_snr_gamma)))
     throw std::invalid_argument(fmt::format("min_snr_gamma must be a finite number >= 0, got {}", c.min_snr_gamma));
   if (!(c.label_dropout >= 0.0 && c.label_dropout <= 1.0))

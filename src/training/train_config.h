@@ -30,6 +30,9 @@ struct TrainConfig {
   double label_dropout = 0.1;
   // > 0: min-SNR-γ loss weighting (Hang et al. 2023; they use γ = 5); 0: L_simple, Ho et al.'s.
   double min_snr_gamma = 0.0;
+  // What a new network learns to predict (core/prediction.h: epsilon, x0, v); a run from --init weights keeps
+  // theirs (model.prediction).
+  std::string prediction = "epsilon";
   ScheduleConfig schedule;
   int64_t steps = 10000;               // total optimiser steps
   int64_t batch = 64;

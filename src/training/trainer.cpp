@@ -60,7 +60,10 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
   if (config_.batch % world_size() != 0)
     throw std::invalid_argument(fmt::format("batch {} cannot be split evenly over {} ranks", config_.batch, world_size()));
   if (config_.schedule.kind == "custom") record_betas(config_.schedule, schedule_);
-  if (choose_model) config_.model = model_for_data(config_.preset, data_.sample_shape(), config_.unet_shape, &config_.preset);
+  if (choose_model) {
+    config_.model = model_for_data(config_.preset, data_.sample_shape(), config_.unet_shape, &config_.preset);
+    config_.model.prediction = parse_prediction(config_.prediction);
+  }
   use_classes();
   if (sample_shape(config_.model) != data_.sample_shape())
     throw std::invalid_argument(fmt::format("the network takes samples of shape [{}], the data's are [{}]",
