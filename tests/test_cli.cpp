@@ -137,7 +137,10 @@ TEST(Cli, DemoWritesPicturesAndSummary) {
     EXPECT_TRUE(std::ifstream(dir + "/" + file).good()) << file;
     EXPECT_NE(text.find(file), std::string::npos) << file;
   }
+  // The conditional model by default: one row per class (4 per class rounds down to 1: the classes side by side).
+  EXPECT_NE(text.find("one per class, guidance 1"), std::string::npos) << text;
   EXPECT_EQ(run_cli("demo --out " + dir + " --model no-such-model --no-gmm").status, 1);
+  EXPECT_EQ(run_cli("demo --out " + dir + "2 --model fashion --guidance 1 --no-gmm").status, 1);  // no classes to guide
 }
 
 // `ddpm export` writes a model file that loads by itself, and never replaces an existing file unasked.

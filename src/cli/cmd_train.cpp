@@ -131,8 +131,8 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--prediction", c.prediction, choices_help("what the network learns to predict:", prediction_help()))
       ->capture_default_str()->check(CLI::IsMember(prediction_kinds()))->excludes(init);
   app->add_option("--min-snr-gamma", c.min_snr_gamma,
-                  "weight each example's loss by min(SNR(t), gamma)/SNR(t) (min-SNR-gamma, Hang et al. 2023, who use 5); "
-                  "0: L_simple (Ho et al.)")
+                  "weight each example's loss by min-SNR-gamma (Hang et al. 2023, who use 5): min(SNR(t), gamma)/SNR(t) "
+                  "for epsilon, /(SNR(t) + 1) for v, min(SNR(t), gamma) for x0; 0: unweighted (Ho et al.'s L_simple)")
       ->capture_default_str()->check(non_negative());
   app->add_option("--image-size", c.image_size, "folder: data: resize and center-crop to this size")->check(positive());
   app->add_flag("--flip", c.random_flip, "random horizontal flips (Ho et al. on CIFAR-10)");

@@ -75,7 +75,8 @@ torch::Tensor min_snr_weights(const Schedule& s, const torch::Tensor& t, double 
   TORCH_CHECK(gamma > 0.0, "min-SNR weights need gamma > 0, got ", gamma);
   const auto abar = s.alphas_cumprod.to(t.device()).index_select(0, t);
   const auto snr = abar / (1.0 - abar);
-  return snr.clamp_max(gamma) / row(kind).x0_scale(snr);
+  // ᾱ_t = 0 (only an extreme custom schedule) gives ε's weight 0/0: its limit, 1.
+  return (snr.clamp_max(gamma) / row(kind).x0_scale(snr)).nan_to_num(1.0);
 }
 
 }  // namespace ddpm

@@ -24,7 +24,10 @@ int64_t square_columns(int64_t n) {
 struct ImageStage {
   std::string path, trajectory_path;  // trajectory_path: empty unless asked for
   std::string line;                   // the summary's measured figures
+  std::string layout;                 // how a conditional model's classes are laid out ("" for the others)
 };
+
+constexpr double kDefaultGuidance = 1.0;
 
 // Samples `n` images with `spec` into OUT/file as a grid; with a trajectory file, also the generation process.
 ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision precision, const std::string& file, int64_t n,
@@ -35,20 +38,21 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision prec
   g.sampler = spec;
   g.precision = precision;
   int64_t columns = square_columns(n);
+  std::string layout;
   if (model.config.conditional()) {  // a row per class
     const int64_t classes = model.config.num_classes();
     const int64_t per_class = std::max<int64_t>(1, n / classes);
     n = per_class * classes;
     g.labels = torch::arange(classes).repeat_interleave(per_class);
     columns = per_class > 1 ? per_class : classes;  // one image per class: the classes side by side
-    g.guidance = o.guidance;
+    g.guidance = o.guidance.value_or(kDefaultGuidance);
+    layout = fmt::format("{}, guidance {}", per_class > 1 ? "a row per class" : "one per class", g.guidance);
   }
   g.n = n;
   const auto T = model.schedule.T;
   const int64_t evals = sampler_evaluations(spec, T) * n * (g.guidance != 0 ? 2 : 1);
   log(fmt::format("sampling {} images with {} ({} steps{}, {} network evaluations, {})...", n, spec.kind,
-                  spec.steps > 0 ? spec.steps : T, g.labels.defined() ? fmt::format(", a row per class, guidance {}", g.guidance) : "",
-                  evals, precision_name(precision)));
+                  spec.steps > 0 ? spec.steps : T, layout.empty() ? "" : ", " + layout, evals, precision_name(precision)));
   std::unique_ptr<TrajectoryRecorder> recorder;
   if (!trajectory_file.empty()) recorder = std::make_unique<TrajectoryRecorder>();
   const auto start = Clock::now();
@@ -63,7 +67,7 @@ ImageStage sample_grid(TrainedModel& model, const DemoOptions& o, Precision prec
   const auto path = (std::filesystem::path(o.out) / file).string();
   save_image_grid(path, images, columns, 2, /*scale=*/0);
   ImageStage stage{path, "", fmt::format("{} images, {} in {:.1f} s ({:.0f} network evaluations/s)", n, spec.kind,
-                                         secs, evals / secs)};
+                                         secs, evals / secs), layout};
   log(fmt::format("  {} ({:.1f} s)", path, secs));
   if (recorder) {
     const auto tpath = (std::filesystem::path(o.out) / trajectory_file).string();
@@ -85,6 +89,8 @@ std::string weights_text(const nlohmann::json& weights) {
 DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::string&)>& log) {
   const auto start = Clock::now();
   auto model = load_trained_model(o.model);
+  if (o.guidance && !model.config.conditional())
+    throw std::invalid_argument("guidance needs a class-conditional model; this one was trained without classes");
   const auto precision = choose_precision(o.precision, torch::kCPU, model.config);  // before any work or output
   check_output_folder(o.out, {{model.path}, o.replace});
   std::filesystem::create_directories(o.out);
@@ -103,8 +109,8 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   ddim.steps = o.ddim_steps;
   ddim.spacing = "trailing";  // ends at t = 1 and starts at t = T with few steps
   const auto fast = sample_grid(model, o, precision, "samples-ddim.png", o.grid, ddim, "", log);
-  const std::string rows = model.config.conditional() ? fmt::format(", a row per class (guidance {})", o.guidance) : "";
-  result.files.push_back({fast.path, fmt::format("samples by DDIM (eta = 0) in {} steps: the fast sampler{}", o.ddim_steps, rows)});
+  result.files.push_back({fast.path, fmt::format("samples by DDIM (eta = 0) in {} steps: the fast sampler{}", o.ddim_steps,
+                                                   fast.layout.empty() ? "" : ", " + fast.layout)});
   summary += "- " + fast.line + "\n";
 
   SamplerSpec ancestral;
@@ -112,7 +118,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   ancestral.steps = o.ancestral_steps;
   const auto slow = sample_grid(model, o, precision, "samples-ancestral.png", o.ancestral_n, ancestral, "trajectory.png", log);
   result.files.push_back({slow.path, fmt::format("samples by ancestral sampling (Algorithm 2) over {} steps{}",
-                                                 o.ancestral_steps, rows)});
+                                                 o.ancestral_steps, slow.layout.empty() ? "" : ", " + slow.layout)});
   result.files.push_back({slow.trajectory_path,
                           "Algorithm 2 made visible: each column a step of the reverse chain from t = T (left) to t = 1 "
                           "(right); for each of four samples a row of x_t and below it the model's prediction of x_0 "

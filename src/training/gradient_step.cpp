@@ -42,15 +42,20 @@ GradientStep compute_gradient(NoiseNetImpl& net, torch::optim::Optimizer& optimi
     const auto c = labels.defined() ? labels.slice(0, k * micro, (k + 1) * micro) : torch::Tensor();
     // The squared error of the network's own target: ε (L_simple), or x_0 or v (core/prediction.h).
     const auto x0_k = x0.slice(0, k * micro, (k + 1) * micro);
-    const auto target = prediction_target(net.prediction(), schedule, x0_k, e, t);
-    auto per = l_simple_per_example(target, net.forward(q_sample(schedule, x0_k, t, e), t, c));
+    const auto kind = net.prediction();
+    const auto x_t = q_sample(schedule, x0_k, t, e);
+    const auto output = net.forward(x_t, t, c);
+    auto per = l_simple_per_example(prediction_target(kind, schedule, x0_k, e, t), output);
     auto loss = options.min_snr_gamma > 0
-                    ? (per * min_snr_weights(schedule, t, options.min_snr_gamma, net.prediction()).to(per.dtype())).mean()
+                    ? (per * min_snr_weights(schedule, t, options.min_snr_gamma, kind).to(per.dtype())).mean()
                     : per.mean();
     if (options.loss_hook) loss = options.loss_hook(loss);
     (loss / static_cast<double>(K)).backward();
     step.loss += loss.item<double>() / static_cast<double>(K);
-    per_example.push_back(per.detach());
+    // Logged as ε's error whatever the network predicts, so that runs of every parameterisation compare.
+    per_example.push_back(kind == Prediction::epsilon
+                              ? per.detach()
+                              : l_simple_per_example(e, eps_from_prediction(kind, schedule, x_t, t, output.detach())));
   }
   step.per_example = torch::cat(per_example);
   if (options.before_clip) options.before_clip(step);

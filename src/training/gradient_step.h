@@ -18,9 +18,9 @@ namespace ddpm {
 
 struct GradientStep {
   torch::Tensor t;            // int64 [B], the drawn step indices (0-based)
-  torch::Tensor per_example;  // [B], each example's squared error of the network's target (L_simple for ε), unweighted
-  double loss = 0.0;          // the objective minimised: mean of per_example, weighted by min-SNR-γ if asked (or
-                              // what the hook replaced the micro-batches' losses with)
+  torch::Tensor per_example;  // [B], each example's L_simple, (ε − ε̂)² of the ε its prediction implies, unweighted
+  double loss = 0.0;          // the objective minimised: the mean squared error of the network's target (L_simple
+                              // for ε), weighted by min-SNR-γ if asked (or what the hook replaced it with)
   double grad_norm = 0.0;     // global gradient norm before clipping to grad_clip
 };
 
@@ -44,7 +44,8 @@ struct GradientOptions {
   torch::Tensor labels;
   double label_dropout = 0.0;
   int64_t null_label = 0;
-  // > 0: each example's L_simple weighted by min(SNR(t), γ)/SNR(t) (core/losses.h, Hang et al. 2023); 0: L_simple.
+  // > 0: each example's squared error weighted by Hang et al. 2023's min-SNR-γ weight for the network's
+  // parameterisation (core/prediction.h; min(SNR(t), γ)/SNR(t) for ε); 0: unweighted.
   double min_snr_gamma = 0.0;
   LossHook loss_hook;  // applied to each micro-batch's mean loss
   // Called after backward, before clipping: a data-parallel group averages the gradients here.

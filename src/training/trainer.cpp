@@ -63,6 +63,8 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
   if (choose_model) {
     config_.model = model_for_data(config_.preset, data_.sample_shape(), config_.unet_shape, &config_.preset);
     config_.model.prediction = parse_prediction(config_.prediction);
+  } else {
+    config_.prediction = to_string(config_.model.prediction);  // the given network's own
   }
   use_classes();
   if (sample_shape(config_.model) != data_.sample_shape())
