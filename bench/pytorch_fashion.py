@@ -6,7 +6,7 @@ attention_block.cpp, timestep_embedding.cpp): diffusers' UNet2DModel layout, bas
 (1, 2, 2), two residual blocks per level, attention at 7x7 and in the middle, GroupNorm(32, eps 1e-6),
 dropout 0.1. Its parameter count is checked against `ddpm info --preset fashion` (1,623,169).
 
-Measured as `ddpm bench` measures (src/benchmark/): the best of several timed repeats after a warm-up whose
+Measured as `ddpm bench` measures (src/ddpm/benchmark/): the best of several timed repeats after a warm-up whose
 output must be finite; the matrix-product peak of n x n float32 products; the training step = t ~ U{0..T-1},
 eps ~ N(0, I), x_t (Ho et al. eq. 4), L_simple, zero_grad, backward, loss.item(), gradient-norm clip 1.0, Adam step
 (lr 2e-4) on uniform data in [-1, 1]; sampling = respaced ancestral steps (network evaluation, x_0 prediction
@@ -146,7 +146,7 @@ class UNet(nn.Module):
 
 
 def forward_flops_per_sample(cfg):
-    """As src/models/flops.cpp: convolutions, linear layers, the two attention products; multiply-add = 2."""
+    """As src/ddpm/models/flops.cpp: convolutions, linear layers, the two attention products; multiply-add = 2."""
     def conv(i, o, k, hw):
         return 2 * i * o * k * k * hw
     base, levels, temb = cfg["base"], len(cfg["mult"]), 4 * cfg["base"]
@@ -193,7 +193,7 @@ def best_seconds_per_call(work, repeats, iterations=1):
 
 
 def matmul_peak_gflops(sizes, repeats):
-    """As src/benchmark/matmul_peak.cpp: the faster of torch.mm (the BLAS) and a 1x1 convolution (oneDNN)."""
+    """As src/ddpm/benchmark/matmul_peak.cpp: the faster of torch.mm (the BLAS) and a 1x1 convolution (oneDNN)."""
     best = {"mm": 0.0, "conv1x1": 0.0}
     with torch.no_grad():
         for n in sizes:

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "data/cifar10_reader.h"
+#include "ddpm/data/cifar10_reader.h"
 #include "fuzz_input.h"
 
 namespace {

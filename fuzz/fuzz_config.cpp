@@ -4,10 +4,10 @@
 // throws a std::exception (which the CLI prints as one error line); anything else is a finding.
 #include <stdexcept>
 
-#include "analytic/gaussian_mixture.h"
+#include "ddpm/analytic/gaussian_mixture.h"
 #include "fuzz_input.h"
-#include "models/model_config.h"
-#include "training/train_config.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/training/train_config.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // std::runtime_error; a crash, a sanitizer report, another exception or a huge allocation is a finding.
 #include <stdexcept>
 
-#include "data/idx_reader.h"
+#include "ddpm/data/idx_reader.h"
 #include "fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

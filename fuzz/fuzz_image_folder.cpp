@@ -4,7 +4,7 @@
 // cheap to reject; the cap logic is the same at the default 64 megapixels.
 #include <stdexcept>
 
-#include "data/folder_reader.h"
+#include "ddpm/data/folder_reader.h"
 #include "fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "io/safetensors.h"
+#include "ddpm/io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ddpm::SafetensorsContent content;

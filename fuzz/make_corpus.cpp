@@ -9,12 +9,12 @@
 #include <fstream>
 #include <iostream>
 
-#include "analytic/gaussian_mixture.h"
-#include "data/cifar10_reader.h"
-#include "io/safetensors.h"
-#include "models/model_config.h"
-#include "models/model_file.h"
-#include "training/train_config.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/data/cifar10_reader.h"
+#include "ddpm/io/safetensors.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/models/model_file.h"
+#include "ddpm/training/train_config.h"
 
 namespace fs = std::filesystem;
 using namespace ddpm;

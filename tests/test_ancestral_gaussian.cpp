@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "analytic/gaussian_noise_predictor.h"
-#include "core/random.h"
-#include "samplers/ancestral.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/core/random.h"
+#include "ddpm/samplers/ancestral.h"
 
 using namespace ddpm;
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "file_size_limit.h"
-#include "io/atomic_file.h"
+#include "ddpm/io/atomic_file.h"
 #include "temp_dir.h"
 
 using namespace ddpm;

@@ -6,10 +6,10 @@
 
 #include <set>
 
-#include "core/random.h"
-#include "data/augment.h"
-#include "data/batch_order.h"
-#include "data/prefetcher.h"
+#include "ddpm/core/random.h"
+#include "ddpm/data/augment.h"
+#include "ddpm/data/batch_order.h"
+#include "ddpm/data/prefetcher.h"
 
 using namespace ddpm;
 

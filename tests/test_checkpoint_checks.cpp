@@ -12,10 +12,10 @@
 
 #include "data_test_files.h"
 #include "error_text.h"
-#include "io/atomic_file.h"
-#include "models/model_file.h"
-#include "io/run_folder.h"
-#include "training/trainer.h"
+#include "ddpm/io/atomic_file.h"
+#include "ddpm/models/model_file.h"
+#include "ddpm/io/run_folder.h"
+#include "ddpm/training/trainer.h"
 
 namespace fs = std::filesystem;
 using namespace ddpm;

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "data/cifar10_reader.h"
-#include "data/data_spec.h"
+#include "ddpm/data/cifar10_reader.h"
+#include "ddpm/data/data_spec.h"
 #include "data_test_files.h"
 
 using namespace ddpm;

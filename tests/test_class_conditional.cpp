@@ -7,15 +7,15 @@
 
 #include <cmath>
 
-#include "analytic/gaussian_mixture.h"
-#include "analytic/gaussian_noise_predictor.h"
-#include "core/guidance.h"
-#include "core/random.h"
-#include "data/dataset.h"
-#include "models/model_config.h"
-#include "models/model_size.h"
-#include "models/module_weights.h"
-#include "samplers/sampler.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/core/guidance.h"
+#include "ddpm/core/random.h"
+#include "ddpm/data/dataset.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/models/model_size.h"
+#include "ddpm/models/module_weights.h"
+#include "ddpm/samplers/sampler.h"
 
 using namespace ddpm;
 

@@ -7,14 +7,14 @@
 #include <fstream>
 #include <string>
 
-#include "core/random.h"
-#include "data/data_spec.h"
-#include "evaluation/feature_network.h"
-#include "models/classifier.h"
-#include "models/model_config.h"
-#include "models/model_file.h"
+#include "ddpm/core/random.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/evaluation/feature_network.h"
+#include "ddpm/models/classifier.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/models/model_file.h"
 #include "temp_dir.h"
-#include "training/classifier_trainer.h"
+#include "ddpm/training/classifier_trainer.h"
 
 using namespace ddpm;
 

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "cli_runner.h"
-#include "runtime/precision.h"
-#include "version.h"
+#include "ddpm/runtime/precision.h"
+#include "ddpm/version.h"
 
 
 TEST(Cli, HelpListsSubcommands) {

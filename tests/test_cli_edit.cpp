@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
-#include "io/image_read.h"
+#include "ddpm/io/image_read.h"
 #include "temp_dir.h"
 
 using ddpm::test::TempDir;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli_runner.h"
-#include "io/image_io.h"
+#include "ddpm/io/image_io.h"
 #include "temp_dir.h"
 
 namespace {

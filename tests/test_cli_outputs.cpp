@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli_runner.h"
-#include "io/atomic_file.h"
+#include "ddpm/io/atomic_file.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;

@@ -11,8 +11,8 @@
 
 #include "cli_process.h"
 #include "cli_runner.h"
-#include "io/atomic_file.h"
-#include "io/run_folder.h"
+#include "ddpm/io/atomic_file.h"
+#include "ddpm/io/run_folder.h"
 #include "temp_dir.h"
 
 namespace {

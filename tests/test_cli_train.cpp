@@ -12,9 +12,9 @@
 #include <string>
 
 #include "cli_runner.h"
-#include "io/image_io.h"
-#include "io/image_read.h"
-#include "io/safetensors.h"
+#include "ddpm/io/image_io.h"
+#include "ddpm/io/image_read.h"
+#include "ddpm/io/safetensors.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "data/data_spec.h"
+#include "ddpm/data/data_spec.h"
 #include "data_test_files.h"
 
 using namespace ddpm;

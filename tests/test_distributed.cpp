@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "cli_process.h"
-#include "io/run_folder.h"
-#include "io/safetensors.h"
+#include "ddpm/io/run_folder.h"
+#include "ddpm/io/safetensors.h"
 #include "temp_dir.h"
 
 namespace {

@@ -14,7 +14,7 @@
 
 #include "cli_runner.h"
 #include "data_test_files.h"
-#include "io/image_io.h"
+#include "ddpm/io/image_io.h"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "models/dropout.h"
+#include "ddpm/models/dropout.h"
 
 TEST(Dropout, KeptValuesAreScaledAndDropRateIsP) {
   torch::manual_seed(1);

@@ -5,19 +5,19 @@
 
 #include <cmath>
 
-#include "analytic/gaussian_mixture.h"
-#include "analytic/gaussian_noise_predictor.h"
-#include "core/random.h"
-#include "editing/img2img.h"
-#include "editing/inpaint.h"
-#include "editing/interpolation.h"
-#include "evaluation/mixture_metrics.h"
-#include "inference/edit.h"
-#include "io/image_io.h"
-#include "io/image_read.h"
-#include "models/model_config.h"
-#include "samplers/ddim.h"
-#include "samplers/respacing.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/core/random.h"
+#include "ddpm/editing/img2img.h"
+#include "ddpm/editing/inpaint.h"
+#include "ddpm/editing/interpolation.h"
+#include "ddpm/evaluation/mixture_metrics.h"
+#include "ddpm/inference/edit.h"
+#include "ddpm/io/image_io.h"
+#include "ddpm/io/image_read.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/samplers/ddim.h"
+#include "ddpm/samplers/respacing.h"
 
 using namespace ddpm;
 

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "analytic/gaussian_noise_predictor.h"
-#include "analytic/gaussian_mixture.h"
-#include "core/random.h"
-#include "evaluation/mixture_metrics.h"
-#include "samplers/ancestral.h"
-#include "samplers/ddim.h"
-#include "samplers/langevin.h"
-#include "samplers/respacing.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/core/random.h"
+#include "ddpm/evaluation/mixture_metrics.h"
+#include "ddpm/samplers/ancestral.h"
+#include "ddpm/samplers/ddim.h"
+#include "ddpm/samplers/langevin.h"
+#include "ddpm/samplers/respacing.h"
 
 using namespace ddpm;
 

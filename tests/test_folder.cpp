@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "data/data_spec.h"
-#include "data/folder_reader.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/data/folder_reader.h"
 #include "data_test_files.h"
-#include "io/image_io.h"
-#include "io/remedy.h"
+#include "ddpm/io/image_io.h"
+#include "ddpm/io/remedy.h"
 
 using namespace ddpm;
 using namespace ddpm_test;

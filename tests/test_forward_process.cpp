@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/forward_process.h"
-#include "core/random.h"
+#include "ddpm/core/forward_process.h"
+#include "ddpm/core/random.h"
 
 using namespace ddpm;
 

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "core/random.h"
-#include "evaluation/frechet_distance.h"
+#include "ddpm/core/random.h"
+#include "ddpm/evaluation/frechet_distance.h"
 
 using namespace ddpm;
 

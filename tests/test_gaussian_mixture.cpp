@@ -5,9 +5,9 @@
 
 #include <fstream>
 
-#include "analytic/gaussian_noise_predictor.h"
-#include "analytic/gaussian_mixture.h"
-#include "core/random.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/core/random.h"
 
 using namespace ddpm;
 

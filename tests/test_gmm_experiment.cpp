@@ -7,10 +7,10 @@
 
 #include <fstream>
 
-#include "core/random.h"
-#include "evaluation/plots.h"
-#include "experiments/error_sources.h"
-#include "experiments/gmm_experiment.h"
+#include "ddpm/core/random.h"
+#include "ddpm/evaluation/plots.h"
+#include "ddpm/experiments/error_sources.h"
+#include "ddpm/experiments/gmm_experiment.h"
 
 using namespace ddpm;
 

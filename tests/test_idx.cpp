@@ -5,8 +5,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "data/data_spec.h"
-#include "data/idx_reader.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/data/idx_reader.h"
 #include "data_test_files.h"
 
 using namespace ddpm;

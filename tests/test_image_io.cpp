@@ -3,11 +3,11 @@
 #include <stb_image.h>
 #include <torch/torch.h>
 
-#include "core/random.h"
+#include "ddpm/core/random.h"
 #include "data_test_files.h"
 #include "file_size_limit.h"
-#include "io/atomic_file.h"
-#include "io/image_io.h"
+#include "ddpm/io/atomic_file.h"
+#include "ddpm/io/image_io.h"
 
 using namespace ddpm;
 using namespace ddpm_test;

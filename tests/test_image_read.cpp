@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "data/folder_reader.h"
+#include "ddpm/data/folder_reader.h"
 #include "data_test_files.h"
-#include "io/image_io.h"
-#include "io/image_read.h"
+#include "ddpm/io/image_io.h"
+#include "ddpm/io/image_read.h"
 
 using namespace ddpm;
 using namespace ddpm_test;

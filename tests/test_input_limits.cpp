@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "analytic/gaussian_mixture.h"
-#include "core/schedule.h"
-#include "data/data_spec.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/core/schedule.h"
+#include "ddpm/data/data_spec.h"
 #include "data_test_files.h"
 #include "error_text.h"
-#include "io/image_io.h"
+#include "ddpm/io/image_io.h"
 
 using namespace ddpm;
 using ddpm_test::scratch_dir;

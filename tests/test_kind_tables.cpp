@@ -5,9 +5,9 @@
 
 #include <set>
 
-#include "core/schedule.h"
-#include "models/model_config.h"
-#include "samplers/sampler.h"
+#include "ddpm/core/schedule.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/samplers/sampler.h"
 
 using namespace ddpm;
 

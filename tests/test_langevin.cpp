@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/random.h"
-#include "core/reverse_process.h"
-#include "samplers/langevin.h"
-#include "samplers/sampler.h"
+#include "ddpm/core/random.h"
+#include "ddpm/core/reverse_process.h"
+#include "ddpm/samplers/langevin.h"
+#include "ddpm/samplers/sampler.h"
 
 using namespace ddpm;
 

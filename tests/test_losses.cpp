@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/losses.h"
-#include "core/prediction.h"
-#include "core/random.h"
+#include "ddpm/core/losses.h"
+#include "ddpm/core/prediction.h"
+#include "ddpm/core/random.h"
 
 using namespace ddpm;
 

@@ -7,14 +7,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/random.h"
-#include "inference/network_predictor.h"
-#include "models/mixed_precision.h"
-#include "models/model_config.h"
-#include "models/mlp.h"
-#include "models/unet.h"
-#include "runtime/precision.h"
-#include "training/gradient_step.h"
+#include "ddpm/core/random.h"
+#include "ddpm/inference/network_predictor.h"
+#include "ddpm/models/mixed_precision.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/models/mlp.h"
+#include "ddpm/models/unet.h"
+#include "ddpm/runtime/precision.h"
+#include "ddpm/training/gradient_step.h"
 
 using namespace ddpm;
 

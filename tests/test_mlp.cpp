@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "models/mlp.h"
-#include "models/model_config.h"
+#include "ddpm/models/mlp.h"
+#include "ddpm/models/model_config.h"
 
 using namespace ddpm;
 

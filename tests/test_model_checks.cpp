@@ -9,14 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/safetensors.h"
-#include "models/model_file.h"
-#include "models/model_size.h"
+#include "ddpm/io/safetensors.h"
+#include "ddpm/models/model_file.h"
+#include "ddpm/models/model_size.h"
 #include "error_text.h"
 #include "temp_dir.h"
-#include "inference/generate.h"
-#include "models/memory_budget.h"
-#include "inference/trained_model.h"
+#include "ddpm/inference/generate.h"
+#include "ddpm/models/memory_budget.h"
+#include "ddpm/inference/trained_model.h"
 
 using namespace ddpm;
 

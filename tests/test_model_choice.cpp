@@ -1,8 +1,8 @@
 // The network a run gets for its data: presets fitted to any image size, and U-Net settings replacing theirs.
 #include <gtest/gtest.h>
 
-#include "models/unet_plan.h"
-#include "models/model_choice.h"
+#include "ddpm/models/unet_plan.h"
+#include "ddpm/models/model_choice.h"
 
 using namespace ddpm;
 

@@ -4,10 +4,12 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
-#include "io/safetensors.h"
-#include "models/model_file.h"
+#include "ddpm/io/safetensors.h"
+#include "ddpm/models/model_file.h"
+#include "ddpm/version.h"
 #include "temp_dir.h"
 
 using namespace ddpm;
@@ -74,6 +76,7 @@ TEST(ModelFile, SaveLoadGivesBitIdenticalOutputs) {
     loaded.net->eval();
     EXPECT_EQ(nlohmann::json(loaded.config), nlohmann::json(config));
     EXPECT_EQ(loaded.metadata.at("step"), "1234");
+    EXPECT_EQ(loaded.metadata.at(kVersionKey), DDPM_VERSION);  // the version that wrote it
     torch::NoGradGuard no_grad;
     EXPECT_TRUE(torch::equal(loaded.net->forward(x, t), net->forward(x, t))) << config.arch;
   }
@@ -125,4 +128,11 @@ TEST(InfoCommand, ReportsTheFashionPresetAndASavedModel) {
       nlohmann::json::parse(run_command(std::string(DDPM_CLI_PATH) + " info --json --model " + dir.file("m.safetensors")));
   EXPECT_EQ(saved.at("parameters").get<int64_t>(), parameter_count(*net));
   EXPECT_EQ(saved.at("config"), nlohmann::json(config));
+  const auto text = run_command(std::string(DDPM_CLI_PATH) + " info --model " + dir.file("m.safetensors"));
+  const auto at = text.find("written by ddpm");
+  ASSERT_NE(at, std::string::npos) << text;
+  std::istringstream rest(text.substr(at + 15, text.find('\n', at) - at - 15));
+  std::string version;
+  rest >> version;
+  EXPECT_EQ(version, DDPM_VERSION) << text;
 }

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/output_path.h"
+#include "ddpm/io/output_path.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;

@@ -2,10 +2,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "analytic/gaussian_mixture.h"
-#include "core/random.h"
-#include "evaluation/mixture_metrics.h"
-#include "evaluation/point_distances.h"
+#include "ddpm/analytic/gaussian_mixture.h"
+#include "ddpm/core/random.h"
+#include "ddpm/evaluation/mixture_metrics.h"
+#include "ddpm/evaluation/point_distances.h"
 
 using namespace ddpm;
 

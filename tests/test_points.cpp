@@ -4,8 +4,8 @@
 
 #include <fstream>
 
-#include "data/data_spec.h"
-#include "data/points_reader.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/data/points_reader.h"
 #include "data_test_files.h"
 
 using namespace ddpm;

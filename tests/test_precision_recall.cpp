@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/random.h"
-#include "evaluation/precision_recall.h"
+#include "ddpm/core/random.h"
+#include "ddpm/evaluation/precision_recall.h"
 
 using namespace ddpm;
 

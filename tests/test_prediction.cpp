@@ -6,13 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analytic/gaussian_noise_predictor.h"
-#include "core/forward_process.h"
-#include "core/prediction.h"
-#include "core/random.h"
-#include "core/reverse_process.h"
-#include "inference/network_predictor.h"
-#include "models/model_config.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/core/forward_process.h"
+#include "ddpm/core/prediction.h"
+#include "ddpm/core/random.h"
+#include "ddpm/core/reverse_process.h"
+#include "ddpm/inference/network_predictor.h"
+#include "ddpm/models/model_config.h"
 
 using namespace ddpm;
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "io/progress_line.h"
+#include "ddpm/io/progress_line.h"
 
 using namespace ddpm;
 

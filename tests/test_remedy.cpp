@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cli/remedy_flags.h"
-#include "io/remedy.h"
+#include "ddpm/io/remedy.h"
 
 using namespace ddpm;
 

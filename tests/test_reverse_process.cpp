@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/random.h"
-#include "core/reverse_process.h"
+#include "ddpm/core/random.h"
+#include "ddpm/core/reverse_process.h"
 
 using namespace ddpm;
 

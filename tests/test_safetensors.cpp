@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "io/safetensors.h"
+#include "ddpm/io/safetensors.h"
 #include "temp_dir.h"
 
 using namespace ddpm;

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "core/schedule.h"
+#include "ddpm/core/schedule.h"
 
 using namespace ddpm;
 

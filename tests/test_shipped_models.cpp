@@ -4,16 +4,16 @@
 
 #include <algorithm>
 
-#include "core/forward_process.h"
-#include "core/losses.h"
-#include "core/random.h"
-#include "data/data_spec.h"
-#include "evaluation/feature_network.h"
-#include "models/classifier.h"
-#include "inference/generate.h"
-#include "inference/shipped_models.h"
-#include "inference/trained_model.h"
-#include "models/model_config.h"
+#include "ddpm/core/forward_process.h"
+#include "ddpm/core/losses.h"
+#include "ddpm/core/random.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/evaluation/feature_network.h"
+#include "ddpm/models/classifier.h"
+#include "ddpm/inference/generate.h"
+#include "ddpm/inference/shipped_models.h"
+#include "ddpm/inference/trained_model.h"
+#include "ddpm/models/model_config.h"
 
 namespace ddpm {
 namespace {

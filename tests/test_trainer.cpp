@@ -9,14 +9,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/random.h"
+#include "ddpm/core/random.h"
 #include "file_size_limit.h"
-#include "inference/trained_model.h"
-#include "io/run_folder.h"
-#include "models/model_file.h"
-#include "training/new_run.h"
-#include "training/stop_signal.h"
-#include "training/trainer.h"
+#include "ddpm/inference/trained_model.h"
+#include "ddpm/io/run_folder.h"
+#include "ddpm/models/model_file.h"
+#include "ddpm/training/new_run.h"
+#include "ddpm/training/stop_signal.h"
+#include "ddpm/training/trainer.h"
 
 namespace fs = std::filesystem;
 using namespace ddpm;

@@ -4,13 +4,13 @@
 
 #include <cmath>
 
-#include "core/losses.h"
-#include "core/prediction.h"
-#include "core/random.h"
-#include "models/model_config.h"
-#include "training/ema.h"
-#include "training/gradient_step.h"
-#include "training/lr_schedule.h"
+#include "ddpm/core/losses.h"
+#include "ddpm/core/prediction.h"
+#include "ddpm/core/random.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/training/ema.h"
+#include "ddpm/training/gradient_step.h"
+#include "ddpm/training/lr_schedule.h"
 
 using namespace ddpm;
 

@@ -5,10 +5,10 @@
 
 #include <map>
 
-#include "core/random.h"
-#include "core/schedule.h"
-#include "samplers/sampler.h"
-#include "samplers/trajectory.h"
+#include "ddpm/core/random.h"
+#include "ddpm/core/schedule.h"
+#include "ddpm/samplers/sampler.h"
+#include "ddpm/samplers/trajectory.h"
 
 using namespace ddpm;
 

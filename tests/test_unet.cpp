@@ -5,10 +5,10 @@
 
 #include <set>
 
-#include "models/attention_block.h"
-#include "models/model_config.h"
-#include "models/timestep_embedding.h"
-#include "models/unet.h"
+#include "ddpm/models/attention_block.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/models/timestep_embedding.h"
+#include "ddpm/models/unet.h"
 
 using namespace ddpm;
 

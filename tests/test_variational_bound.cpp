@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "analytic/gaussian_noise_predictor.h"
-#include "core/random.h"
-#include "evaluation/variational_bound.h"
+#include "ddpm/analytic/gaussian_noise_predictor.h"
+#include "ddpm/core/random.h"
+#include "ddpm/evaluation/variational_bound.h"
 
 using namespace ddpm;
 

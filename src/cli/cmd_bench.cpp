@@ -6,10 +6,10 @@
 #include <iostream>
 #include <memory>
 
-#include "benchmark/bench_suite.h"
+#include "ddpm/benchmark/bench_suite.h"
 #include "cli/commands.h"
-#include "models/model_config.h"
-#include "runtime/precision.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/runtime/precision.h"
 
 namespace ddpm::cli {
 namespace {

@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "data/data_spec.h"
-#include "io/output_path.h"
-#include "training/classifier_trainer.h"
-#include "io/progress_line.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/io/output_path.h"
+#include "ddpm/training/classifier_trainer.h"
+#include "ddpm/io/progress_line.h"
 
 namespace ddpm::cli {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "experiments/demo.h"
+#include "ddpm/experiments/demo.h"
 
 namespace ddpm::cli {
 

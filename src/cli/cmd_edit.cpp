@@ -8,14 +8,14 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "inference/edit.h"
-#include "inference/shipped_models.h"
-#include "io/image_io.h"
-#include "io/output_path.h"
-#include "io/points_file.h"
-#include "io/progress_line.h"
-#include "io/safetensors.h"
-#include "runtime/device.h"
+#include "ddpm/inference/edit.h"
+#include "ddpm/inference/shipped_models.h"
+#include "ddpm/io/image_io.h"
+#include "ddpm/io/output_path.h"
+#include "ddpm/io/points_file.h"
+#include "ddpm/io/progress_line.h"
+#include "ddpm/io/safetensors.h"
+#include "ddpm/runtime/device.h"
 
 namespace ddpm::cli {
 namespace {

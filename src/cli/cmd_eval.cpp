@@ -7,12 +7,12 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "data/data_spec.h"
-#include "evaluation/model_evaluation.h"
-#include "io/json_number.h"
-#include "io/progress_line.h"
-#include "runtime/precision.h"
-#include "samplers/sampler.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/evaluation/model_evaluation.h"
+#include "ddpm/io/json_number.h"
+#include "ddpm/io/progress_line.h"
+#include "ddpm/runtime/precision.h"
+#include "ddpm/samplers/sampler.h"
 
 namespace ddpm::cli {
 namespace {

@@ -4,9 +4,9 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "inference/trained_model.h"
-#include "io/output_path.h"
-#include "io/safetensors.h"
+#include "ddpm/inference/trained_model.h"
+#include "ddpm/io/output_path.h"
+#include "ddpm/io/safetensors.h"
 
 namespace ddpm::cli {
 namespace {

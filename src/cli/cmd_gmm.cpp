@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "experiments/gmm_run.h"
-#include "samplers/respacing.h"
+#include "ddpm/experiments/gmm_run.h"
+#include "ddpm/samplers/respacing.h"
 
 namespace ddpm::cli {
 namespace {

@@ -11,12 +11,12 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "data/data_spec.h"
-#include "inference/trained_model.h"
-#include "io/run_folder.h"
-#include "models/model_choice.h"
-#include "models/model_config.h"
-#include "models/model_file.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/inference/trained_model.h"
+#include "ddpm/io/run_folder.h"
+#include "ddpm/models/model_choice.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/models/model_file.h"
 
 namespace ddpm::cli {
 namespace {
@@ -80,6 +80,8 @@ void run(const InfoOptions& o) {
     if (extra.contains("step")) fmt::print("  training steps           {:>15}\n", extra["step"].get<int64_t>());
     if (extra.contains("lineage_steps") && extra["lineage_steps"] != extra["step"])
       fmt::print("  steps incl. --init chain {:>15}\n", extra["lineage_steps"].get<int64_t>());
+    if (extra.contains("metadata") && extra["metadata"].contains(kVersionKey))
+      fmt::print("  written by ddpm          {:>15}\n", extra["metadata"][kVersionKey].get<std::string>());
     if (extra.contains("ema_weights")) fmt::print("  EMA weights: {}\n  raw weights: {}\n", extra["ema_weights"].get<std::string>(), extra["weights"].get<std::string>());
     return;
   }

@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "evaluation/run_plot.h"
-#include "io/input_file.h"
-#include "io/output_path.h"
-#include "io/run_folder.h"
+#include "ddpm/evaluation/run_plot.h"
+#include "ddpm/io/input_file.h"
+#include "ddpm/io/output_path.h"
+#include "ddpm/io/run_folder.h"
 
 namespace ddpm::cli {
 namespace {

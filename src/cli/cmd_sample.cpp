@@ -7,17 +7,17 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "inference/generate.h"
-#include "inference/shipped_models.h"
-#include "inference/trained_model.h"
-#include "io/image_io.h"
-#include "io/output_path.h"
-#include "io/points_file.h"
-#include "io/progress_line.h"
-#include "io/safetensors.h"
-#include "runtime/device.h"
-#include "runtime/precision.h"
-#include "samplers/sampler.h"
+#include "ddpm/inference/generate.h"
+#include "ddpm/inference/shipped_models.h"
+#include "ddpm/inference/trained_model.h"
+#include "ddpm/io/image_io.h"
+#include "ddpm/io/output_path.h"
+#include "ddpm/io/points_file.h"
+#include "ddpm/io/progress_line.h"
+#include "ddpm/io/safetensors.h"
+#include "ddpm/runtime/device.h"
+#include "ddpm/runtime/precision.h"
+#include "ddpm/samplers/sampler.h"
 
 namespace ddpm::cli {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "core/schedule.h"
+#include "ddpm/core/schedule.h"
 
 namespace ddpm::cli {
 namespace {

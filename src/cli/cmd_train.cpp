@@ -9,15 +9,15 @@
 
 #include "cli/commands.h"
 #include "cli/shared_flags.h"
-#include "data/data_spec.h"
-#include "evaluation/training_quality.h"
-#include "models/model_config.h"
-#include "training/distributed.h"
-#include "training/new_run.h"
-#include "training/ema.h"
-#include "training/lr_schedule.h"
-#include "training/train_config.h"
-#include "training/trainer.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/evaluation/training_quality.h"
+#include "ddpm/models/model_config.h"
+#include "ddpm/training/distributed.h"
+#include "ddpm/training/new_run.h"
+#include "ddpm/training/ema.h"
+#include "ddpm/training/lr_schedule.h"
+#include "ddpm/training/train_config.h"
+#include "ddpm/training/trainer.h"
 
 namespace ddpm::cli {
 namespace {

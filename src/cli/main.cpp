@@ -12,10 +12,10 @@
 
 #include "cli/commands.h"
 #include "cli/remedy_flags.h"
-#include "io/remedy.h"
-#include "runtime/cpu_runtime.h"
-#include "training/stop_signal.h"
-#include "version.h"
+#include "ddpm/io/remedy.h"
+#include "ddpm/runtime/cpu_runtime.h"
+#include "ddpm/training/stop_signal.h"
+#include "ddpm/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ddpm: Denoising Diffusion Probabilistic Models (Ho et al. 2020) on LibTorch"};

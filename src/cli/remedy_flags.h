@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "io/remedy.h"
+#include "ddpm/io/remedy.h"
 
 namespace ddpm::cli {
 

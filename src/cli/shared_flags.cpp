@@ -2,9 +2,9 @@
 
 #include <fmt/ranges.h>
 
-#include "data/data_spec.h"
-#include "runtime/precision.h"
-#include "samplers/respacing.h"
+#include "ddpm/data/data_spec.h"
+#include "ddpm/runtime/precision.h"
+#include "ddpm/samplers/respacing.h"
 
 namespace ddpm::cli {
 

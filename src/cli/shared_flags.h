@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "cli/number_checks.h"
-#include "core/schedule.h"
-#include "models/model_choice.h"
-#include "samplers/sampler.h"
+#include "ddpm/core/schedule.h"
+#include "ddpm/models/model_choice.h"
+#include "ddpm/samplers/sampler.h"
 
 namespace ddpm::cli {
 

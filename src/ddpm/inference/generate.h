@@ -1,0 +1,36 @@
+// Drawing samples from a trained model: noise → sampler → data, with an optional trajectory record and a
+// progress callback. The CLI's `ddpm sample`, the demo and evaluation all come through here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "ddpm/inference/trained_model.h"
+#include "ddpm/runtime/precision.h"
+#include "ddpm/samplers/sampler.h"
+#include "ddpm/samplers/trajectory.h"
+
+namespace ddpm {
+
+struct GenerateOptions {
+  int64_t n = 16;
+  uint64_t seed = 0;
+  SamplerSpec sampler;
+  int64_t batch = 256;  // samples drawn at once (memory bound)
+  Precision precision = Precision::fp32;  // of the network's products (runtime/precision.h)
+  // A class-conditional model's classes, int64 [n] (ModelConfig::class_label; its null label: no class).
+  // Undefined: every sample without a class. An unconditional model takes none.
+  torch::Tensor labels;
+  double guidance = 0.0;  // classifier-free guidance weight w (core/guidance.h); 0: none
+};
+
+// The sampler as a model runs it, the one place that decides: a model of images has its x̂_0 clipped to the
+// data's range [-1, 1], unless the spec says otherwise.
+SamplerSpec model_sampler(const ModelConfig& model, SamplerSpec spec);
+
+// Returns n samples ([n, C, H, W] in [-1, 1] for images, [n, d] for points) on the CPU. `trajectory`
+// (optional) records the first batch.
+torch::Tensor generate(TrainedModel& model, const GenerateOptions& options, TrajectoryRecorder* trajectory = nullptr,
+                       const StepCallback& progress = {});
+
+}  // namespace ddpm

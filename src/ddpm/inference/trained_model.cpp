@@ -1,0 +1,71 @@
+#include "ddpm/inference/trained_model.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "ddpm/inference/shipped_models.h"
+#include "ddpm/io/run_folder.h"
+#include "ddpm/models/model_file.h"
+
+namespace fs = std::filesystem;
+
+namespace ddpm {
+SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
+                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps) {
+  return model_file_content(net, model, {{kScheduleConfigKey, nlohmann::json(schedule).dump()},
+                                         {kStepKey, std::to_string(step)},
+                                         {kLineageStepsKey, std::to_string(earlier_steps + step)}});
+}
+
+int64_t recorded_step(const std::map<std::string, std::string>& metadata, const std::string& file, const char* key) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return -1;
+  const auto step = parse_step(it->second);
+  if (!step)
+    throw std::runtime_error(
+        fmt::format("'{}': metadata {} must be a step number (decimal digits), got \"{}\"", file, key, it->second));
+  return *step;
+}
+
+std::string resolve_model_path(const std::string& path_or_name) {
+  std::error_code ec;
+  if (fs::exists(path_or_name, ec)) return path_or_name;
+  if (auto shipped = shipped_model_path(path_or_name)) return *shipped;
+  const auto names = shipped_model_names();
+  throw std::runtime_error(fmt::format("model '{}' is neither a file, a run folder nor a shipped model (shipped: {})",
+                                       path_or_name, names.empty() ? "none found in " + shipped_models_dir()
+                                                                   : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::Device device) {
+  const std::string path = resolve_model_path(path_or_name);
+  std::error_code ec;
+  std::string file = path;
+  if (fs::is_directory(path, ec)) {
+    const auto run = resolve_run(path);
+    file = raw ? run.weights : run.ema_weights;
+  }
+  auto loaded = load_model(file);
+  TrainedModel model;
+  model.config = loaded.config;
+  model.path = file;
+  auto it = loaded.metadata.find(kScheduleConfigKey);
+  if (it != loaded.metadata.end()) {
+    try {
+      model.schedule_config = nlohmann::json::parse(it->second).get<ScheduleConfig>();
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(fmt::format("'{}': bad {} metadata: {}", file, kScheduleConfigKey, e.what()));
+    }
+  }  // without it: Ho et al.'s linear schedule, T = 1000 (the ScheduleConfig defaults)
+  model.schedule = make_schedule(model.schedule_config);
+  model.step = recorded_step(loaded.metadata, file);
+  // Files written before the lineage was kept count only their own run's steps.
+  model.lineage_steps = loaded.metadata.count(kLineageStepsKey) ? recorded_step(loaded.metadata, file, kLineageStepsKey)
+                                                                : model.step;
+  model.net = loaded.net;
+  model.net->to(device);
+  model.net->eval();
+  return model;
+}
+
+}  // namespace ddpm

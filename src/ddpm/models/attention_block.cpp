@@ -1,0 +1,45 @@
+// Single-head spatial self-attention (see attention_block.h).
+#include "ddpm/models/attention_block.h"
+
+#include <torch/version.h>
+
+#include "ddpm/models/mixed_precision.h"
+
+namespace ddpm {
+
+namespace nn = torch::nn;
+
+AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t norm_groups, double norm_eps) {
+  group_norm = register_module("group_norm", nn::GroupNorm(nn::GroupNormOptions(norm_groups, channels).eps(norm_eps)));
+  to_q = register_module("to_q", nn::Linear(channels, channels));
+  to_k = register_module("to_k", nn::Linear(channels, channels));
+  to_v = register_module("to_v", nn::Linear(channels, channels));
+  // diffusers' to_out is [Linear, Dropout(0)]; only the Linear holds weights, hence the key to_out.0.
+  auto to_out = register_module("to_out", nn::ModuleList());
+  to_out_0 = nn::Linear(channels, channels);
+  to_out->push_back(to_out_0);
+}
+
+// The products run in the compute precision (models/mixed_precision.h); before LibTorch 2 the softmax
+// between them runs in fp32 (LibTorch 2's fused kernel keeps its own accumulation).
+torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const auto qc = in_compute_precision(q), kc = in_compute_precision(k), vc = in_compute_precision(v);
+#if TORCH_VERSION_MAJOR >= 2
+  return at::scaled_dot_product_attention(qc, kc, vc).to(torch::kFloat32);
+#else
+  // diffusers' order: baddbmm with β = 0 folds the 1/√C scale into the product, then softmax, then bmm.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  auto scores = torch::baddbmm(torch::empty({q.size(0), q.size(1), k.size(1)}, qc.options()), qc, kc.transpose(1, 2),
+                               /*beta=*/0.0, /*alpha=*/scale);                                   // [B, N, N]
+  return torch::bmm(in_compute_precision(scores.to(torch::kFloat32).softmax(-1)), vc).to(torch::kFloat32);  // [B, N, C]
+#endif
+}
+
+torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
+  const auto B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  auto h = group_norm(x).view({B, C, H * W}).transpose(1, 2);  // [B, N, C]
+  auto out = apply_linear(to_out_0, scaled_dot_product(apply_linear(to_q, h), apply_linear(to_k, h), apply_linear(to_v, h)));
+  return x + out.transpose(1, 2).reshape({B, C, H, W});
+}
+
+}  // namespace ddpm

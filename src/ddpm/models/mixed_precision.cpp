@@ -1,0 +1,68 @@
+#include "ddpm/models/mixed_precision.h"
+
+#include <torch/version.h>
+
+namespace ddpm {
+namespace {
+
+thread_local Precision current = Precision::fp32;
+thread_local const Bf16Weights* current_weights = nullptr;
+
+torch::Tensor low(const torch::Tensor& x) { return x.to(torch::kBFloat16); }
+
+// A layer's weight or bias in bf16: the scope's copy where it has one.
+torch::Tensor low_parameter(const torch::Tensor& p) {
+  if (!p.defined()) return p;
+  if (current_weights)
+    if (auto copy = current_weights->find(p); copy.defined()) return copy;
+  return low(p);
+}
+
+}  // namespace
+
+Bf16Weights::Bf16Weights(const torch::nn::Module& net) {
+  torch::NoGradGuard no_grad;
+  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), Copy{p._version(), low(p)});
+}
+
+torch::Tensor Bf16Weights::find(const torch::Tensor& weight) const {
+  const auto it = copies_.find(weight.unsafeGetTensorImpl());
+  return it == copies_.end() || it->second.version != weight._version() ? torch::Tensor() : it->second.bf16;
+}
+
+PrecisionScope::PrecisionScope(Precision precision, const Bf16Weights* weights)
+    : previous_(current), previous_weights_(current_weights) {
+  current = precision;
+  current_weights = weights;
+}
+
+PrecisionScope::~PrecisionScope() {
+  current = previous_;
+  current_weights = previous_weights_;
+}
+
+Precision compute_precision() { return current; }
+
+torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
+  if (current == Precision::fp32) return conv.ptr()->forward(x);
+  const auto& o = conv->options;
+  // Only zero padding is used by the networks (and is what at::conv2d does). The padding is a variant:
+  // c10's own before LibTorch 2, std::variant since.
+#if TORCH_VERSION_MAJOR >= 2
+  const auto& padding = std::get<torch::ExpandingArray<2>>(o.padding());
+#else
+  const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+#endif
+  return at::conv2d(low(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding, *o.dilation(),
+                    o.groups())
+      .to(torch::kFloat32);
+}
+
+torch::Tensor apply_linear(const torch::nn::Linear& linear, const torch::Tensor& x) {
+  if (current == Precision::fp32) return linear.ptr()->forward(x);
+  return at::linear(low(x), low_parameter(linear->weight), low_parameter(linear->bias)).to(torch::kFloat32);
+}
+
+torch::Tensor in_compute_precision(const torch::Tensor& x) { return current == Precision::bf16 ? low(x) : x; }
+
+}  // namespace ddpm
