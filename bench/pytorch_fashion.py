@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The Python bar for `ddpm bench`: the same `fashion` U-Net in PyTorch eager mode, timed the same way.
 
-The network mirrors src/models (unet_plan.cpp, unet.cpp, unet_blocks.cpp, resnet_block.cpp,
+The network mirrors src/ddpm/models (unet_plan.cpp, unet.cpp, unet_blocks.cpp, resnet_block.cpp,
 attention_block.cpp, timestep_embedding.cpp): diffusers' UNet2DModel layout, base 32, channel_mult
 (1, 2, 2), two residual blocks per level, attention at 7x7 and in the middle, GroupNorm(32, eps 1e-6),
 dropout 0.1. Its parameter count is checked against `ddpm info --preset fashion` (1,623,169).

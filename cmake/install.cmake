@@ -12,9 +12,12 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION ${CMAKE_INSTALL_DATA
 install(FILES ${PROJECT_SOURCE_DIR}/bench/pytorch_fashion.py DESTINATION ${CMAKE_INSTALL_DATADIR}/ddpm/bench
   COMPONENT runtime)
 
+# Every header of the public folders but the few only the library's own sources include (they use its
+# private dependencies); scripts/check-install compiles all the installed ones against the package.
+set(DDPM_PRIVATE_HEADERS config_fields.h)
 foreach(folder ${DDPM_PUBLIC_FOLDERS})
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/ddpm/${folder} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ddpm
-    COMPONENT development FILES_MATCHING PATTERN "*.h")
+    COMPONENT development FILES_MATCHING PATTERN "*.h" PATTERN ${DDPM_PRIVATE_HEADERS} EXCLUDE)
 endforeach()
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/generated/ddpm/version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ddpm
   COMPONENT development)

@@ -9,6 +9,7 @@
 #include <ddpm/inference/trained_model.h>
 #include <ddpm/io/safetensors.h>
 #include <ddpm/models/model_config.h>
+#include <ddpm/models/module_weights.h>
 #include <ddpm/runtime/cpu_runtime.h>
 #include <ddpm/samplers/sampler.h>
 #include <ddpm/training/ema.h>
@@ -38,7 +39,7 @@ int main(int argc, char** argv) try {
   ddpm::NoiseNet net = ddpm::build_model(config);
   ddpm::NoiseNet ema_net = ddpm::build_model(config);
   ddpm::Ema ema(0.999, "ratio");
-  ema.update(*ema_net, *net);  // the first update copies (its decay is 0.1 ... after the warm-up)
+  ddpm::copy_weights(*ema_net, *net);  // the average starts as the network
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
   at::Generator gen = ddpm::make_generator(/*seed=*/0);
 

@@ -15,7 +15,7 @@
 namespace ddpm {
 
 struct TrainConfig {
-  std::string data = "fashion-mnist";  // data spec (src/data)
+  std::string data = "fashion-mnist";  // data spec (src/ddpm/data)
   bool random_flip = false;            // Ho et al. flip CIFAR-10 horizontally
   int64_t image_size = 0;              // folder: data only
   std::string preset;                  // model preset the config came from ("" = custom)
