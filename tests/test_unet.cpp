@@ -135,6 +135,70 @@ TEST(UNet, AttentionProductMatchesDirectFormula) {
   EXPECT_TRUE(torch::allclose(scaled_dot_product(q, k, v), expected, 1e-5, 1e-5));
 }
 
+// Multi-head attention (diffusers' attention_head_dim = d): head j attends with its own d contiguous channels.
+TEST(UNet, MultiHeadAttentionSplitsChannelsIntoHeads) {
+  torch::manual_seed(5);
+  AttentionBlock block(8, /*heads=*/2, /*norm_groups=*/4, 1e-6);
+  const auto x = torch::randn({2, 8, 3, 3});
+  torch::Tensor expected;
+  {
+    torch::NoGradGuard no_grad;
+    const auto p = block->named_parameters();
+    const auto linear = [&](const std::string& name, const torch::Tensor& h) {
+      return torch::nn::functional::linear(h, p[name + ".weight"], p[name + ".bias"]);
+    };
+    auto h = torch::nn::functional::group_norm(x, torch::nn::functional::GroupNormFuncOptions(4)
+                                                      .weight(p["group_norm.weight"]).bias(p["group_norm.bias"]).eps(1e-6))
+                 .flatten(2).transpose(1, 2);  // [B, 9, 8]
+    const auto q = linear("to_q", h), k = linear("to_k", h), v = linear("to_v", h);
+    std::vector<torch::Tensor> heads;
+    for (int64_t j = 0; j < 2; ++j) {
+      const auto qj = q.narrow(2, 4 * j, 4), kj = k.narrow(2, 4 * j, 4), vj = v.narrow(2, 4 * j, 4);
+      heads.push_back(torch::softmax(qj.matmul(kj.transpose(1, 2)) / 2.0, -1).matmul(vj));  // √d = 2
+    }
+    expected = x + linear("to_out.0", torch::cat(heads, 2)).transpose(1, 2).reshape({2, 8, 3, 3});
+  }
+  const auto first = block->forward(x);
+  EXPECT_TRUE(torch::allclose(first, expected, 1e-5, 1e-5))
+      << (first - expected).abs().max().item<double>() << " " << (block->forward(x) - expected).abs().max().item<double>();
+}
+
+// flip_sin_to_cos and freq_shift (the settings of diffusers' default UNet2DModel): [cos, sin] with
+// ω_i = exp(-ln(10000) i / half).
+TEST(UNet, SinusoidalEmbeddingFlippedAndUnshifted) {
+  const auto e = sinusoidal_embedding(torch::tensor({1.0, 999.0}), 8, /*flip_sin_to_cos=*/true, /*freq_shift=*/0);
+  for (int64_t b = 0; b < 2; ++b) {
+    const double t = b == 0 ? 1.0 : 999.0;
+    for (int64_t i = 0; i < 4; ++i) {
+      const double a = t * std::exp(-std::log(10000.0) * static_cast<double>(i) / 4.0);
+      EXPECT_NEAR(e[b][i].item<double>(), std::cos(a), 2e-4) << b << " " << i;
+      EXPECT_NEAR(e[b][4 + i].item<double>(), std::sin(a), 2e-4) << b << " " << i;
+    }
+  }
+}
+
+// downsample_padding 1 pads all sides (diffusers' default); 0 only bottom/right (Ho et al.): same shapes,
+// different numbers, and a config of either is its own network.
+TEST(UNet, DownsamplePaddingChangesTheNetwork) {
+  ModelConfig m;
+  m.unet.image_height = m.unet.image_width = 8, m.unet.base_channels = 8, m.unet.channel_mult = {1, 1};
+  m.unet.num_res_blocks = 1, m.unet.attention_resolutions = {}, m.unet.norm_groups = 4, m.unet.dropout = 0.0;
+  torch::manual_seed(6);
+  auto a = build_model(m);
+  m.unet.downsample_padding = 1;
+  auto b = build_model(m);
+  {
+    torch::NoGradGuard no_grad;
+    auto pb = b->named_parameters();
+    for (const auto& p : a->named_parameters()) pb[p.key()].copy_(p.value());
+  }
+  a->eval(), b->eval();
+  const auto x = torch::randn({1, 1, 8, 8});
+  const auto t = torch::tensor({int64_t{10}});
+  EXPECT_EQ(a->forward(x, t).sizes(), b->forward(x, t).sizes());
+  EXPECT_GT((a->forward(x, t) - b->forward(x, t)).abs().max().item<double>(), 1e-4);
+}
+
 TEST(UNet, FlopsMatchHandCountForATinyConfig) {
   // 4x4x1 image, base 8, one level, 1 res block, time MLP 8→32→32, no attention anywhere.
   ModelConfig m;

@@ -13,6 +13,7 @@
 #include "cli/shared_flags.h"
 #include "ddpm/data/data_spec.h"
 #include "ddpm/inference/trained_model.h"
+#include "ddpm/interop/diffusers.h"
 #include "ddpm/io/run_folder.h"
 #include "ddpm/models/model_choice.h"
 #include "ddpm/models/model_config.h"
@@ -47,7 +48,14 @@ void run(const InfoOptions& o) {
   nlohmann::json extra = nlohmann::json::object();
   if (!o.model.empty()) {
     std::string file = resolve_model_path(o.model);
-    if (std::filesystem::is_directory(file)) {  // a run folder: its latest complete checkpoint
+    const bool diffusers = std::filesystem::is_directory(file) && is_diffusers_folder(file);
+    if (diffusers) {
+      const auto imported = read_diffusers_folder(file);
+      extra["diffusers_weights"] = imported.weights_file;
+      extra["schedule"] = imported.scheduler.schedule;
+      config = imported.config;
+      net = imported.net;
+    } else if (std::filesystem::is_directory(file)) {  // a run folder: its latest complete checkpoint
       const auto run = resolve_run(file);
       extra["step"] = run.step;
       extra["checkpoint"] = run.checkpoint;
@@ -55,13 +63,16 @@ void run(const InfoOptions& o) {
       extra["ema_weights"] = run.ema_weights;
       file = run.ema_weights;
     }
-    auto loaded = load_model(file);
-    config = loaded.config;
-    net = loaded.net;
-    extra["metadata"] = loaded.metadata;
-    if (!extra.contains("step") && loaded.metadata.count(kStepKey)) extra["step"] = recorded_step(loaded.metadata, file);
-    if (loaded.metadata.count(kLineageStepsKey))
-      extra["lineage_steps"] = recorded_step(loaded.metadata, file, kLineageStepsKey);
+    if (!diffusers) {
+      auto loaded = load_model(file);
+      config = loaded.config;
+      net = loaded.net;
+      extra["metadata"] = loaded.metadata;
+      if (!extra.contains("step") && loaded.metadata.count(kStepKey))
+        extra["step"] = recorded_step(loaded.metadata, file);
+      if (loaded.metadata.count(kLineageStepsKey))
+        extra["lineage_steps"] = recorded_step(loaded.metadata, file, kLineageStepsKey);
+    }
   } else {
     std::vector<int64_t> sample_shape;  // without data: the preset's own input
     if (!o.data.empty()) sample_shape = load_dataset(o.data, DataOptions{"train", o.image_size, 0}).sample_shape();
@@ -82,6 +93,9 @@ void run(const InfoOptions& o) {
       fmt::print("  steps incl. --init chain {:>15}\n", extra["lineage_steps"].get<int64_t>());
     if (extra.contains("metadata") && extra["metadata"].contains(kVersionKey))
       fmt::print("  written by ddpm          {:>15}\n", extra["metadata"][kVersionKey].get<std::string>());
+    if (extra.contains("diffusers_weights"))
+      fmt::print("  diffusers folder; weights: {}\n  schedule: {}\n", extra["diffusers_weights"].get<std::string>(),
+                 extra["schedule"].dump());
     if (extra.contains("ema_weights")) fmt::print("  EMA weights: {}\n  raw weights: {}\n", extra["ema_weights"].get<std::string>(), extra["weights"].get<std::string>());
     return;
   }
@@ -97,7 +111,8 @@ Subcommand add_info(CLI::App& parent) {
   auto* app = parent.add_subcommand("info", "parameter count, forward FLOPs per sample and config of a network");
   auto o = std::make_shared<InfoOptions>();
   auto* model = app->add_option("--model", o->model,
-                                "a shipped model's name, a run folder or a model saved by ddpm (.safetensors)");
+                                "a shipped model's name, a run folder, a model saved by ddpm (.safetensors) or a "
+                                "diffusers folder");
   auto* preset = app->add_option("--preset", o->preset, "a named architecture (with --data: fitted to the data, "
                                  "as train does; default chosen from the data's shape)")
                      ->check(CLI::IsMember(preset_names()))->excludes(model);

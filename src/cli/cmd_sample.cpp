@@ -23,7 +23,7 @@ namespace ddpm::cli {
 namespace {
 
 struct SampleFlags {
-  std::string model, out = "samples.png", variance, save_tensors, trajectory, device = "cpu", precision = "auto";
+  std::string model, out = "samples.png", variance, save_tensors, trajectory, noise, device = "cpu", precision = "auto";
   GenerateOptions options;
   bool raw = false, force = false;
   int64_t nrow = 0;
@@ -37,7 +37,19 @@ void check_outputs(const SampleFlags& f, const TrainedModel& model, bool image) 
   std::vector<OutputFile> outputs = {{f.out, image ? image_output_extensions() : std::vector<std::string>{".csv"}}};
   if (!f.save_tensors.empty()) outputs.push_back({f.save_tensors, {".safetensors"}});
   if (!f.trajectory.empty()) outputs.push_back({f.trajectory, image_output_extensions()});
-  check_output_files(outputs, {{f.model, model.path}, f.force});
+  std::vector<std::string> reads = {f.model, model.path};
+  if (!f.noise.empty()) reads.push_back(f.noise);
+  check_output_files(outputs, {reads, f.force});
+}
+
+// The --noise file's one tensor, checked against the model.
+torch::Tensor read_starting_noise(const std::string& path, const ModelConfig& model) {
+  auto content = read_safetensors(path);
+  if (content.tensors.size() != 1)
+    throw std::invalid_argument(fmt::format("{}: --noise takes a file of one tensor [N, ...], this one holds {}", path,
+                                            content.tensors.size()));
+  check_starting_noise(content.tensors[0].second, model, path);
+  return content.tensors[0].second;
 }
 
 void run(SampleFlags& f) {
@@ -50,6 +62,7 @@ void run(SampleFlags& f) {
   f.options.precision = choose_precision(f.precision, device, model.config);
   // A class-conditional model draws --n samples of each class asked for (by default, of every class), one grid row each.
   int64_t per_row = 0;
+  if (!f.noise.empty()) f.options.noise = read_starting_noise(f.noise, model.config);
   if (f.options.guidance != 0 && !model.config.conditional())
     throw std::invalid_argument("--guidance needs a class-conditional model; this one was trained without classes");
   if (!f.classes.empty() || model.config.conditional()) {
@@ -57,16 +70,25 @@ void run(SampleFlags& f) {
     for (const auto& name : f.classes) labels.push_back(class_label(model.config, name));
     if (labels.empty())
       for (int64_t c = 0; c < model.config.num_classes(); ++c) labels.push_back(c);
+    const auto classes = static_cast<int64_t>(labels.size());
+    if (f.options.noise.defined()) {  // the file's N samples, N / classes of each class
+      if (f.options.noise.size(0) % classes != 0)
+        throw std::invalid_argument(fmt::format("{}: {} starting points cannot be shared by {} classes", f.noise,
+                                                f.options.noise.size(0), classes));
+      f.options.n = f.options.noise.size(0) / classes;
+    }
     f.options.labels = torch::tensor(labels, torch::kLong).repeat_interleave(f.options.n);
     per_row = f.options.n;
-    f.options.n *= static_cast<int64_t>(labels.size());
+    f.options.n *= classes;
+  } else if (f.options.noise.defined()) {
+    f.options.n = f.options.noise.size(0);
   }
   const bool image = samples_are_images(model.config);
   check_outputs(f, model, image);
   const auto& schedule = model.schedule;
   // The cost, before the work: a network evaluation is one sample through the network; a batched call
   // evaluates up to --batch samples at once.
-  const auto& spec = f.options.sampler;
+  const auto spec = model_sampler(model.config, f.options.sampler, model.sampling);
   const int64_t per_sample = sampler_evaluations(spec, schedule.T);
   const int64_t batches = (f.options.n + f.options.batch - 1) / f.options.batch;
   const int64_t levels = spec.steps > 0 ? spec.steps : schedule.T;
@@ -121,7 +143,7 @@ Subcommand add_sample(CLI::App& parent) {
                   fmt::format("a shipped model's name ({}), a run folder or a .safetensors model file",
                               fmt::join(shipped_model_names(), ", ")))
       ->required();
-  app->add_option("--n", f->options.n, "number of samples (of a class-conditional model: of each class)")
+  auto* n = app->add_option("--n", f->options.n, "number of samples (of a class-conditional model: of each class)")
       ->capture_default_str()->check(positive());
   app->add_option("--class", f->classes,
                   "a class-conditional model's classes to draw, by name or index, or none (no class); repeat it or "
@@ -151,7 +173,12 @@ Subcommand add_sample(CLI::App& parent) {
                                         "langevin: return the last iterate, without the final denoising step"));
   app->add_flag("--raw", f->raw, "use the raw weights instead of the EMA");
   app->add_flag("--force", f->force, "replace existing output files (never the model read)");
-  app->add_option("--save-tensors", f->save_tensors, "also save the samples as a safetensors file");
+  app->add_option("--save-tensors", f->save_tensors,
+                  "also save the samples unquantized (images in [-1, 1]) as a safetensors file");
+  app->add_option("--noise", f->noise,
+                  "start from this x_T: a .safetensors file of one float32 tensor [N, C, H, W] (N samples; a "
+                  "class-conditional model shares them among the classes)")
+      ->excludes(n);
   app->add_option("--trajectory", f->trajectory, "also draw x_t and predicted x_0 at ten steps (.png or .jpg)");
   app->add_option("--nrow", f->nrow, "images per grid row (default: square)")->check(positive());
   app->add_option("--batch", f->options.batch, "samples per batch")->capture_default_str()->check(positive());

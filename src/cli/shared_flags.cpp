@@ -29,8 +29,10 @@ CLI::Option* add_step_flags(CLI::App& app, SamplerSpec& spec, const std::string&
   help += all_by_default ? " (default: all T)" : " (at most T)";
   auto* steps = app.add_option("--steps", spec.steps, help)->check(positive());
   if (!all_by_default) steps->capture_default_str();
-  app.add_option("--spacing", spec.spacing, scope + "which steps, with --steps < T: leading | trailing | linspace")
-      ->capture_default_str()->check(CLI::IsMember(timestep_spacings()));
+  app.add_option_function<std::string>(
+         "--spacing", [&spec](const std::string& v) { spec.spacing = v; },
+         scope + "which steps, with --steps < T: leading | trailing | linspace (default: the model's, else leading)")
+      ->check(CLI::IsMember(timestep_spacings()));
   return steps;
 }
 

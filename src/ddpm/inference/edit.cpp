@@ -80,7 +80,7 @@ ModelPredictor bind(TrainedModel& model, const torch::Tensor& labels, int64_t ro
 EditRun start(TrainedModel& model, const torch::Tensor& inputs, const EditRequest& request, const char* what) {
   check_inputs(model, inputs, what);
   return {bind(model, request.labels, inputs.size(0), request), make_generator(request.seed, model_device(model)),
-          model_sampler(model.config, request.sampler)};
+          model_sampler(model.config, request.sampler, model.sampling)};
 }
 
 }  // namespace
@@ -170,7 +170,7 @@ torch::Tensor edit_interpolate(TrainedModel& model, const torch::Tensor& a, cons
   const auto frames_model = bind(model, request.labels, frames, request);
   const auto device = model_device(model);
   auto gen = make_generator(request.seed, device);
-  const auto spec = model_sampler(model.config, request.sampler);
+  const auto spec = model_sampler(model.config, request.sampler, model.sampling);
   return interpolate_inputs(model.schedule, ends.rows(0, 2), frames_model.rows(0, frames), a.to(device), b.to(device),
                             frames, sampler_timesteps(spec, model.schedule.T), spec.clip_x0.value_or(false), gen)
       .to(torch::kCPU);
@@ -185,7 +185,7 @@ torch::Tensor edit_interpolate_noise(TrainedModel& model, uint64_t seed_b, int64
   const auto opts = torch::TensorOptions().device(device);
   const auto z_a = torch::randn(shape, gen_a, opts), z_b = torch::randn(shape, gen_b, opts);
   auto x_T = slerp(z_a, z_b, interpolation_weights(frames));
-  return run_sampler(model.schedule, predictor.rows(0, frames), x_T, gen_a, model_sampler(model.config, request.sampler))
+  return run_sampler(model.schedule, predictor.rows(0, frames), x_T, gen_a, model_sampler(model.config, request.sampler, model.sampling))
       .to(torch::kCPU);
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "ddpm/inference/trained_model.h"
 #include "ddpm/runtime/precision.h"
@@ -22,11 +23,19 @@ struct GenerateOptions {
   // Undefined: every sample without a class. An unconditional model takes none.
   torch::Tensor labels;
   double guidance = 0.0;  // classifier-free guidance weight w (core/guidance.h); 0: none
+  // The sampler's starting point x_T for every sample, float32 [n, C, H, W] (images) or [n, d] (points);
+  // undefined: drawn from the seed. The seed still draws the sampler's own noise (ancestral, Langevin, η > 0).
+  torch::Tensor noise;
 };
 
-// The sampler as a model runs it, the one place that decides: a model of images has its x̂_0 clipped to the
-// data's range [-1, 1], unless the spec says otherwise.
-SamplerSpec model_sampler(const ModelConfig& model, SamplerSpec spec);
+// Throws std::invalid_argument naming `source` unless `noise` can start the sampler for this model: float32,
+// finite, shaped [N] + the model's sample shape with N >= 1.
+void check_starting_noise(const torch::Tensor& noise, const ModelConfig& model, const std::string& source);
+
+// The sampler as a model runs it, the one place that decides: what the spec leaves unset comes from the
+// model's own sampling defaults (TrainedModel::sampling), then a model of images has its x̂_0 clipped to the
+// data's range [-1, 1].
+SamplerSpec model_sampler(const ModelConfig& model, SamplerSpec spec, const SamplingDefaults& defaults = {});
 
 // Returns n samples ([n, C, H, W] in [-1, 1] for images, [n, d] for points) on the CPU. `trajectory`
 // (optional) records the first batch.

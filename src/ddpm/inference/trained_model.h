@@ -12,16 +12,19 @@
 #include "ddpm/io/run_folder.h"
 #include "ddpm/io/safetensors.h"
 #include "ddpm/models/model_config.h"
+#include "ddpm/samplers/sampler.h"
 
 namespace ddpm {
 
 inline constexpr const char* kScheduleConfigKey = "ddpm.schedule";  // the step: kStepKey (io/run_folder.h)
+inline constexpr const char* kSamplingKey = "ddpm.sampling";  // SamplingDefaults, where the model has any
 inline constexpr const char* kLineageStepsKey = "ddpm.lineage_steps";  // kStepKey's steps and those of the weights
                                                                        // the run started from (--init), recursively
 
 // `earlier_steps`: the training steps behind the weights the run started from (0 for a fresh network).
 SafetensorsContent trained_model_content(const NoiseNetImpl& net, const ModelConfig& model,
-                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps = 0);
+                                         const ScheduleConfig& schedule, int64_t step, int64_t earlier_steps = 0,
+                                         const SamplingDefaults& sampling = {});
 
 // The step count a weights file records under `key` (kStepKey or kLineageStepsKey), -1 when it records
 // none; a value that is not a step number is an error naming `file`.
@@ -35,15 +38,16 @@ struct TrainedModel {
   NoiseNet net;        // in eval mode, on the requested device
   int64_t step = -1;   // training steps of the run that wrote the weights (-1 if unknown)
   int64_t lineage_steps = -1;  // all the steps behind them, earlier runs (--init) included (-1 if unknown)
-  std::string path;    // the weights file read
+  std::string path;    // the weights file read (a diffusers model: its folder)
+  SamplingDefaults sampling;  // the sampler settings the model came with (an imported scheduler's)
 };
 
 // A model argument as a path: an existing file or run folder as given, else the shipped model of that
 // name (inference/shipped_models.h). Throws, listing the shipped names, if it is neither.
 std::string resolve_model_path(const std::string& path_or_name);
 
-// Loads a .safetensors model file, a run folder's EMA weights (raw weights with `raw`), or a shipped
-// model by name.
+// Loads a .safetensors model file, a run folder's EMA weights (raw weights with `raw`), a diffusers
+// folder (interop/diffusers_folder.h), or a shipped model by name.
 TrainedModel load_trained_model(const std::string& path_or_name, bool raw = false,
                                 c10::Device device = c10::Device(c10::kCPU));
 

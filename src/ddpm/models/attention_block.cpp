@@ -1,4 +1,4 @@
-// Single-head spatial self-attention (see attention_block.h).
+// Spatial self-attention (see attention_block.h).
 #include "ddpm/models/attention_block.h"
 
 #include <torch/version.h>
@@ -9,7 +9,8 @@ namespace ddpm {
 
 namespace nn = torch::nn;
 
-AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t norm_groups, double norm_eps) {
+AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t heads, int64_t norm_groups, double norm_eps)
+    : heads_(heads) {
   group_norm = register_module("group_norm", nn::GroupNorm(nn::GroupNormOptions(norm_groups, channels).eps(norm_eps)));
   to_q = register_module("to_q", nn::Linear(channels, channels));
   to_k = register_module("to_k", nn::Linear(channels, channels));
@@ -27,19 +28,25 @@ torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k,
 #if TORCH_VERSION_MAJOR >= 2
   return at::scaled_dot_product_attention(qc, kc, vc).to(torch::kFloat32);
 #else
-  // diffusers' order: baddbmm with β = 0 folds the 1/√C scale into the product, then softmax, then bmm.
+  // The 1/√d scale applied to the product's result (diffusers folds it into baddbmm with β = 0, which LibTorch
+  // 1.13's small-matrix kernel does not honour: it returned NaN scores now and then).
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  auto scores = torch::baddbmm(torch::empty({q.size(0), q.size(1), k.size(1)}, qc.options()), qc, kc.transpose(1, 2),
-                               /*beta=*/0.0, /*alpha=*/scale);                                   // [B, N, N]
+  auto scores = torch::bmm(qc, kc.transpose(1, 2)).mul_(scale);  // [B, N, N]
   return torch::bmm(in_compute_precision(scores.to(torch::kFloat32).softmax(-1)), vc).to(torch::kFloat32);  // [B, N, C]
 #endif
 }
 
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   const auto B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-  auto h = group_norm(x).view({B, C, H * W}).transpose(1, 2);  // [B, N, C]
-  auto out = apply_linear(to_out_0, scaled_dot_product(apply_linear(to_q, h), apply_linear(to_k, h), apply_linear(to_v, h)));
-  return x + out.transpose(1, 2).reshape({B, C, H, W});
+  const auto N = H * W, d = C / heads_;
+  auto h = group_norm(x).view({B, C, N}).transpose(1, 2);  // [B, N, C]
+  // Head j holds channels j·d .. j·d + d - 1 (diffusers' split): [B, N, C] ↔ [B·heads, N, d].
+  const auto split = [&](const torch::Tensor& y) {
+    return y.view({B, N, heads_, d}).transpose(1, 2).reshape({B * heads_, N, d});
+  };
+  auto o = scaled_dot_product(split(apply_linear(to_q, h)), split(apply_linear(to_k, h)), split(apply_linear(to_v, h)));
+  o = o.view({B, heads_, N, d}).transpose(1, 2).reshape({B, N, C});
+  return x + apply_linear(to_out_0, o).transpose(1, 2).reshape({B, C, H, W});
 }
 
 }  // namespace ddpm

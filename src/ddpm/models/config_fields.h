@@ -29,6 +29,12 @@ T field(const nlohmann::json& j, const std::string& where, const std::string& ke
   }
 }
 
+// j[key] as field<T> reads it, or `fallback` where the key is missing (a field added after files were written).
+template <typename T>
+T field_or(const nlohmann::json& j, const std::string& where, const std::string& key, T fallback) {
+  return j.contains(key) ? field<T>(j, where, key) : fallback;
+}
+
 inline void check_keys(const nlohmann::json& j, const std::string& where, const std::set<std::string>& known) {
   if (!j.is_object()) throw std::invalid_argument(fmt::format("model config: {} must be a JSON object", where));
   for (const auto& [key, value] : j.items())

@@ -26,6 +26,11 @@ struct UNetConfig {
   double dropout = 0.1;
   int64_t norm_groups = 32;
   double norm_eps = 1e-6;                          // diffusers' UNet2DModel value
+  // Where published diffusers models differ from Ho et al. (whose values are the defaults):
+  int64_t attention_head_dim = 0;   // channels per attention head; 0: one head over all channels
+  bool flip_sin_to_cos = false;     // the sinusoid as [cos, sin] instead of [sin, cos]
+  int64_t freq_shift = 1;           // sinusoid frequencies exp(-ln(10000) i / (half - freq_shift)): 0 or 1
+  int64_t downsample_padding = 0;   // 0: one zero row/column at the bottom/right (Ho et al.); 1: one on every side
 };
 
 struct MLPConfig {

@@ -81,8 +81,9 @@ ModelFile load_model(const std::string& path) {
   SafetensorsContent content = read_safetensors(path);
   const auto it = content.metadata.find(kModelConfigKey);
   if (it == content.metadata.end())
-    throw std::runtime_error(fmt::format("{}: no \"{}\" metadata; not a model saved by ddpm (hint: save it with "
-                                         "save_model, or import diffusers weights with a config)",
+    throw std::runtime_error(fmt::format("{}: no \"{}\" metadata; not a model saved by ddpm (a diffusers model "
+                                         "is read as its folder: pass the folder that holds model_index.json or "
+                                         "config.json)",
                                          path, kModelConfigKey));
   ModelFile loaded;
   try {

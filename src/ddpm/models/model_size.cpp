@@ -54,9 +54,9 @@ int64_t unet_parameters(const UNetConfig& c, int64_t classes) {
 namespace {
 
 // Values per sample: a residual block keeps its input, normalised and activated input, and five maps
-// of its output width for backward; an attention block its q, k, v, output and the N×N scores twice.
+// of its output width for backward; an attention block its q, k, v, output and the N×N scores (per head) twice.
 int64_t block_values(const ResnetPlan& r, int64_t hw) { return hw * (3 * r.in_channels + 6 * r.out_channels); }
-int64_t attention_values(int64_t c, int64_t hw) { return hw * 6 * c + 2 * hw * hw; }
+int64_t attention_values(int64_t c, int64_t heads, int64_t hw) { return hw * 6 * c + 2 * heads * hw * hw; }
 
 int64_t unet_activation_values(const UNetConfig& c, bool training) {
   const UNetPlan p = plan_unet(c);
@@ -69,8 +69,8 @@ int64_t unet_activation_values(const UNetConfig& c, bool training) {
       if (down) skips += hw * r.out_channels;
     }
     if (l.attention) {
-      kept += static_cast<int64_t>(attentions) * attention_values(l.channels, hw);
-      widest = std::max(widest, attention_values(l.channels, hw));
+      kept += static_cast<int64_t>(attentions) * attention_values(l.channels, l.heads, hw);
+      widest = std::max(widest, attention_values(l.channels, l.heads, hw));
     }
   };
   for (const auto& l : p.down) visit(l, l.resnets.size(), true);

@@ -3,16 +3,16 @@
 
 namespace ddpm {
 
-torch::Tensor sinusoidal_embedding(const torch::Tensor& t, int64_t dim) {
+torch::Tensor sinusoidal_embedding(const torch::Tensor& t, int64_t dim, bool flip_sin_to_cos, int64_t freq_shift) {
   TORCH_CHECK(t.dim() == 1, "sinusoidal_embedding: timesteps must be 1-D [B], got ", t.sizes());
-  TORCH_CHECK(dim >= 4, "sinusoidal_embedding: dim must be >= 4 (half - 1 > 0), got ", dim);
+  TORCH_CHECK(dim / 2 - freq_shift > 0, "sinusoidal_embedding: dim ", dim, " too small for freq_shift ", freq_shift);
   const int64_t half = dim / 2;
   constexpr double kMaxPeriod = 10000.0;
   // Same operation order as diffusers' get_timestep_embedding: scale arange, divide, exp, outer product.
   auto exponent = -std::log(kMaxPeriod) * torch::arange(half, torch::dtype(torch::kFloat32).device(t.device()));
-  exponent = exponent / static_cast<double>(half - 1);  // downscale_freq_shift = 1
+  exponent = exponent / static_cast<double>(half - freq_shift);
   auto args = t.to(torch::kFloat32).unsqueeze(1) * exponent.exp().unsqueeze(0);  // [B, half]
-  auto emb = torch::cat({args.sin(), args.cos()}, 1);                            // no sin/cos flip
+  auto emb = flip_sin_to_cos ? torch::cat({args.cos(), args.sin()}, 1) : torch::cat({args.sin(), args.cos()}, 1);
   if (dim % 2 == 1) emb = torch::nn::functional::pad(emb, torch::nn::functional::PadFuncOptions({0, 1}));
   return emb;
 }

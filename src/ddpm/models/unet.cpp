@@ -11,7 +11,8 @@ namespace nn = torch::nn;
 
 UNetImpl::UNetImpl(const UNetConfig& config, int64_t classes) : NoiseNetImpl(classes), config_(config) {
   const UNetPlan plan = plan_unet(config);
-  const BlockSettings s{plan.time_embed_dim, config.norm_groups, config.norm_eps, config.dropout};
+  const BlockSettings s{plan.time_embed_dim, config.norm_groups, config.norm_eps, config.dropout,
+                        config.downsample_padding};
   const int64_t C = config.in_channels, base = config.base_channels;
   time_input_dim_ = plan.time_input_dim;
 
@@ -44,7 +45,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t
               t.sizes());
   // The time embedding's two small products stay fp32 in every precision: [B, 4 base] is too little work to
   // pay for the casts.
-  auto temb = time_embedding(sinusoidal_embedding(t, time_input_dim_).to(x_t.dtype()));  // [B, 4 base]
+  auto temb = time_embedding(sinusoidal_embedding(t, time_input_dim_, config_.flip_sin_to_cos, config_.freq_shift).to(x_t.dtype()));  // [B, 4 base]
   if (auto c = class_embedding_of(class_embedding, classes(), labels, x_t.size(0), "UNet"); c.defined()) temb = temb + c;
 
   auto h = apply_conv(conv_in, x_t);  // [B, base, H, W]

@@ -1,6 +1,6 @@
-// The U-Net's down, middle and up blocks (see unet_blocks.h). Downsampling pads one zero row and
-// column at the bottom/right and applies a 3×3 stride-2 conv without padding: diffusers'
-// downsample_padding = 0, the TensorFlow "SAME" padding of Ho et al.'s code on even sizes.
+// The U-Net's down, middle and up blocks (see unet_blocks.h). Downsampling is a 3×3 stride-2 conv; Ho et
+// al.'s (diffusers' downsample_padding = 0, TensorFlow's "SAME" on even sizes) pads one zero row and column
+// at the bottom/right only, diffusers' default (downsample_padding = 1) one on every side.
 #include "ddpm/models/unet_blocks.h"
 
 #include "ddpm/models/mixed_precision.h"
@@ -33,7 +33,7 @@ LevelBlocks::LevelBlocks(nn::Module& owner, const LevelPlan& plan, const BlockSe
   if (!plan.attention) return;
   auto attentions = owner.register_module("attentions", nn::ModuleList());
   for (size_t j = 0; j < attention_count; ++j) {
-    attentions_.emplace_back(plan.channels, s.norm_groups, s.norm_eps);
+    attentions_.emplace_back(plan.channels, plan.heads, s.norm_groups, s.norm_eps);
     attentions->push_back(attentions_.back());
   }
 }
@@ -44,10 +44,11 @@ torch::Tensor LevelBlocks::run_block(size_t j, const torch::Tensor& x, const tor
 }
 
 DownBlockImpl::DownBlockImpl(const LevelPlan& plan, const BlockSettings& s)
-    : LevelBlocks(*this, plan, s, plan.resnets.size()) {
+    : LevelBlocks(*this, plan, s, plan.resnets.size()), pad_bottom_right_(s.downsample_padding == 0) {
   if (plan.resample)
-    downsample = register_resampler(*this, "downsamplers",
-                                    nn::Conv2d(nn::Conv2dOptions(plan.channels, plan.channels, 3).stride(2)));
+    downsample = register_resampler(
+        *this, "downsamplers",
+        nn::Conv2d(nn::Conv2dOptions(plan.channels, plan.channels, 3).stride(2).padding(s.downsample_padding)));
 }
 
 torch::Tensor DownBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, std::vector<torch::Tensor>& skips) {
@@ -56,7 +57,8 @@ torch::Tensor DownBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb,
     skips.push_back(x);
   }
   if (downsample) {
-    x = apply_conv(downsample, F::pad(x, F::PadFuncOptions({0, 1, 0, 1})));  // [B, C, H/2, W/2]
+    if (pad_bottom_right_) x = F::pad(x, F::PadFuncOptions({0, 1, 0, 1}));
+    x = apply_conv(downsample, x);  // [B, C, H/2, W/2]
     skips.push_back(x);
   }
   return x;

@@ -22,6 +22,7 @@ struct BlockSettings {
   int64_t norm_groups;
   double norm_eps;
   double dropout;
+  int64_t downsample_padding;  // UNetConfig::downsample_padding
 };
 
 // A level's residual blocks and, where the plan asks for attention, `attention_count` attention blocks
@@ -42,6 +43,7 @@ class DownBlockImpl : public torch::nn::Module, LevelBlocks {
 
  private:
   torch::nn::Conv2d downsample{nullptr};  // stride 2, registered as downsamplers.0.conv
+  bool pad_bottom_right_;
 };
 TORCH_MODULE(DownBlock);
 

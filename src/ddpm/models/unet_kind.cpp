@@ -15,13 +15,16 @@ nlohmann::json unet_to_json(const ModelConfig& c) {
           {"channel_mult", u.channel_mult},   {"num_res_blocks", u.num_res_blocks},
           {"attention_resolutions", u.attention_resolutions},
           {"mid_attention", u.mid_attention}, {"dropout", u.dropout},
-          {"norm_groups", u.norm_groups},     {"norm_eps", u.norm_eps}};
+          {"norm_groups", u.norm_groups},     {"norm_eps", u.norm_eps},
+          {"attention_head_dim", u.attention_head_dim}, {"flip_sin_to_cos", u.flip_sin_to_cos},
+          {"freq_shift", u.freq_shift},       {"downsample_padding", u.downsample_padding}};
 }
 
 void unet_from_json(const nlohmann::json& u, ModelConfig& c) {
   const std::string w = "model_config.unet";
   check_keys(u, w, {"in_channels", "image_height", "image_width", "base_channels", "channel_mult", "num_res_blocks",
-                    "attention_resolutions", "mid_attention", "dropout", "norm_groups", "norm_eps"});
+                    "attention_resolutions", "mid_attention", "dropout", "norm_groups", "norm_eps",
+                    "attention_head_dim", "flip_sin_to_cos", "freq_shift", "downsample_padding"});
   auto& o = c.unet;
   o.in_channels = field<int64_t>(u, w, "in_channels");
   o.image_height = field<int64_t>(u, w, "image_height");
@@ -34,6 +37,12 @@ void unet_from_json(const nlohmann::json& u, ModelConfig& c) {
   o.dropout = field<double>(u, w, "dropout");
   o.norm_groups = field<int64_t>(u, w, "norm_groups");
   o.norm_eps = field<double>(u, w, "norm_eps");
+  // Files written before these settings existed hold Ho et al.'s network, the defaults.
+  const UNetConfig ho;
+  o.attention_head_dim = field_or<int64_t>(u, w, "attention_head_dim", ho.attention_head_dim);
+  o.flip_sin_to_cos = field_or<bool>(u, w, "flip_sin_to_cos", ho.flip_sin_to_cos);
+  o.freq_shift = field_or<int64_t>(u, w, "freq_shift", ho.freq_shift);
+  o.downsample_padding = field_or<int64_t>(u, w, "downsample_padding", ho.downsample_padding);
 }
 
 void unet_fit_to_data(ModelConfig& c, const std::vector<int64_t>& shape) {
@@ -45,9 +54,10 @@ void unet_fit_to_data(ModelConfig& c, const std::vector<int64_t>& shape) {
 
 std::string unet_describe(const ModelConfig& c) {
   const auto& u = c.unet;
-  return fmt::format("U-Net  input {}x{}x{}  base {}  mult [{}]  res blocks {}  attention at [{}]{}  dropout {}",
+  return fmt::format("U-Net  input {}x{}x{}  base {}  mult [{}]  res blocks {}  attention at [{}]{}{}  dropout {}",
                      u.image_height, u.image_width, u.in_channels, u.base_channels, fmt::join(u.channel_mult, ", "),
                      u.num_res_blocks, fmt::join(u.attention_resolutions, ", "), u.mid_attention ? " + middle" : "",
+                     u.attention_head_dim > 0 ? fmt::format(" ({} channels per head)", u.attention_head_dim) : "",
                      u.dropout);
 }
 

@@ -48,10 +48,24 @@ void check_fields(const UNetConfig& c) {
   require(c.dropout >= 0.0 && c.dropout < 1.0, fmt::format("dropout must be in [0, 1), got {}", c.dropout));
   require(c.norm_groups >= 1, fmt::format("norm_groups must be >= 1, got {}", c.norm_groups));
   require(c.norm_eps > 0.0 && std::isfinite(c.norm_eps), fmt::format("norm_eps must be a finite number > 0, got {}", c.norm_eps));
+  require(c.attention_head_dim >= 0 && c.attention_head_dim <= kMaxChannels,
+          fmt::format("attention_head_dim must be from 0 (one head) to {}, got {}", kMaxChannels, c.attention_head_dim));
+  require(c.freq_shift == 0 || c.freq_shift == 1, fmt::format("freq_shift must be 0 or 1, got {}", c.freq_shift));
+  require(c.downsample_padding == 0 || c.downsample_padding == 1,
+          fmt::format("downsample_padding must be 0 or 1, got {}", c.downsample_padding));
   for (auto m : c.channel_mult)
     require((c.base_channels * m) % c.norm_groups == 0,
             fmt::format("norm_groups {} must divide every level's channels, but base_channels {} x {} = {}",
                         c.norm_groups, c.base_channels, m, c.base_channels * m));
+}
+
+// Attention heads at a level of `channels` channels: `attention_head_dim` channels each, or one head.
+int64_t attention_heads(const UNetConfig& c, int64_t channels) {
+  if (c.attention_head_dim == 0) return 1;
+  require(channels % c.attention_head_dim == 0,
+          fmt::format("attention_head_dim {} must divide the channels {} of every level with attention",
+                      c.attention_head_dim, channels));
+  return channels / c.attention_head_dim;
 }
 
 }  // namespace
@@ -73,7 +87,9 @@ UNetPlan plan_unet(const UNetConfig& c) {
   std::vector<int64_t> level_sizes;
   int64_t h = c.image_height, w = c.image_width, channels = c.base_channels;
   for (int64_t level = 0; level < levels; ++level) {
-    LevelPlan p{h, w, c.base_channels * c.channel_mult[level], {}, has_attention(h, w), level + 1 < levels};
+    const int64_t width = c.base_channels * c.channel_mult[level];
+    const bool attention = has_attention(h, w);
+    LevelPlan p{h, w, width, {}, attention, attention ? attention_heads(c, width) : 1, level + 1 < levels};
     for (int64_t j = 0; j < c.num_res_blocks; ++j) {
       p.resnets.push_back({channels, p.channels});
       channels = p.channels;
@@ -89,11 +105,12 @@ UNetPlan plan_unet(const UNetConfig& c) {
             fmt::format("attention_resolutions lists {}, but the levels' sizes min(H, W) are {}", r,
                         fmt::join(level_sizes, ", ")));
 
-  plan.mid = {h, w, channels, {{channels, channels}, {channels, channels}}, c.mid_attention, false};
+  plan.mid = {h,     w, channels, {{channels, channels}, {channels, channels}}, c.mid_attention,
+              c.mid_attention ? attention_heads(c, channels) : 1, false};
 
   for (int64_t level = levels - 1; level >= 0; --level) {
     const auto& d = plan.down[level];
-    LevelPlan p{d.height, d.width, d.channels, {}, d.attention, level > 0};
+    LevelPlan p{d.height, d.width, d.channels, {}, d.attention, d.heads, level > 0};
     for (int64_t j = 0; j <= c.num_res_blocks; ++j) {
       p.resnets.push_back({channels + skips.back(), p.channels});
       skips.pop_back();

@@ -20,6 +20,7 @@ struct LevelPlan {
   int64_t channels;                // every block's output channels
   std::vector<ResnetPlan> resnets;
   bool attention;                  // an attention block after each residual block
+  int64_t heads;                   // its heads (1 without attention)
   bool resample;                   // down path: stride-2 conv at the end; up path: ×2 upsampling at the end
 };
 

@@ -6,6 +6,10 @@
 
 namespace ddpm {
 
+double ddim_sigma(double alpha_prod_t, double alpha_prod_prev, double eta) {
+  return eta * std::sqrt((1.0 - alpha_prod_prev) / (1.0 - alpha_prod_t)) * std::sqrt(1.0 - alpha_prod_t / alpha_prod_prev);
+}
+
 torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& timesteps, const NoisePredictor& model,
                           torch::Tensor x, at::Generator& gen, const DDIMOptions& options, const StepCallback& on_step) {
   TORCH_CHECK(!timesteps.empty(), "ddim: the timestep subsequence is empty");
@@ -24,12 +28,11 @@ torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& 
     auto pred_x0 = predict_x0_from_eps(schedule, x, t, eps);
     if (options.clip_x0) {
       pred_x0 = pred_x0.clamp(-1.0, 1.0);
-      eps = predict_eps_from_x0(schedule, x, t, pred_x0);
+      if (options.clipped_eps) eps = predict_eps_from_x0(schedule, x, t, pred_x0);
     }
     // 2. σ_k (DDIM eq. 16), zero for η = 0
-    const double beta_prod_t = 1.0 - alpha_prod_t, beta_prod_prev = 1.0 - alpha_prod_prev;
-    const double sigma =
-        options.eta * std::sqrt(beta_prod_prev / beta_prod_t) * std::sqrt(1.0 - alpha_prod_t / alpha_prod_prev);
+    const double beta_prod_prev = 1.0 - alpha_prod_prev;
+    const double sigma = ddim_sigma(alpha_prod_t, alpha_prod_prev, options.eta);
     // 3. x_prev = √ᾱ_prev x̂_0 + "direction pointing to x_t" + σ z (DDIM eq. 12)
     const double dir_coef = std::sqrt(std::max(0.0, beta_prod_prev - sigma * sigma));
     x = std::sqrt(alpha_prod_prev) * pred_x0 + dir_coef * eps;

@@ -16,11 +16,17 @@ namespace ddpm {
 
 struct DDIMOptions {
   double eta = 0.0;      // 0: deterministic
-  bool clip_x0 = false;  // clip x̂_0 to [-1, 1] (image data) and re-derive ε̂ from it
+  bool clip_x0 = false;  // clip x̂_0 to [-1, 1] (image data)
+  // With clip_x0: ε̂ re-derived from the clipped x̂_0, so that the step stays on the line through x_t and x̂_0
+  // (improved/guided-diffusion); false keeps the network's ε̂ (diffusers' use_clipped_model_output = False).
+  bool clipped_eps = true;
 };
 
 // `timesteps`: ascending 0-based training steps (e.g. spaced_timesteps(T, K, "trailing")).
 // The generator is used only when η > 0.
+// σ of the step from ᾱ_t to ᾱ_prev (DDIM eq. 16).
+double ddim_sigma(double alpha_prod_t, double alpha_prod_prev, double eta);
+
 torch::Tensor ddim_sample(const Schedule& schedule, const std::vector<int64_t>& timesteps, const NoisePredictor& model,
                           torch::Tensor x_T, at::Generator& gen, const DDIMOptions& options = {},
                           const StepCallback& on_step = {});

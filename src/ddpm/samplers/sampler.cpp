@@ -39,6 +39,7 @@ torch::Tensor run_ddim(const Schedule& schedule, const NoisePredictor& model, to
   DDIMOptions options;
   options.eta = spec.eta;
   options.clip_x0 = spec.clip_x0.value_or(false);
+  options.clipped_eps = spec.ddim_clipped_eps.value_or(true);
   return ddim_sample(schedule, timesteps, model, std::move(x_T), gen, options, on_step);
 }
 
@@ -91,7 +92,7 @@ int64_t sampler_evaluations(const SamplerSpec& spec, int64_t T) {
 std::vector<int64_t> sampler_timesteps(const SamplerSpec& spec, int64_t T) {
   if (spec.steps < 0 || spec.steps > T)
     throw std::invalid_argument(fmt::format("sampling steps must be between 1 and T = {}, got {}", T, spec.steps));
-  return spaced_timesteps(T, spec.steps == 0 ? T : spec.steps, spec.spacing);
+  return spaced_timesteps(T, spec.steps == 0 ? T : spec.steps, spec.spacing.value_or("leading"));
 }
 
 torch::Tensor run_sampler(const Schedule& schedule, const NoisePredictor& model, torch::Tensor x_T, at::Generator& gen,
