@@ -203,7 +203,9 @@ TEST(Diffusers, RefusesUnetKeysItCannotBuildByName) {
       {"upsample_type", "resnet"},                {"up_block_types", {"UpBlock2D", "AttnUpBlock2D"}},
       {"freq_shift", 2},                          {"num_class_embeds", 10},
       {"_class_name", "UNet2DConditionModel"},    {"sample_size", nullptr},
-      {"block_out_channels", {32, 48}},           {"time_embedding_dim", 256}};
+      {"block_out_channels", {32, 48}},           {"time_embedding_dim", 256},
+      {"layers_per_block", 2.9},                  {"block_out_channels", {32.0, 64}},
+      {"flip_sin_to_cos", "false"}};
   for (const auto& [key, value] : refused) {
     auto config = base;
     config[key] = value;
@@ -283,6 +285,13 @@ TEST(Diffusers, RefusesBadFoldersAndWeightsByName) {
   fs::remove(pipe / "scheduler" / "scheduler_config.json");
   EXPECT_NE(error_text([&] { read_diffusers_folder(pipe.string()); }).find("scheduler_config.json: missing"),
             std::string::npos);
+  // A latent-diffusion pipeline's unet passes every U-Net check; its model_index.json gives it away.
+  write_json(pipe / "model_index.json", {{"_class_name", "LDMPipeline"}, {"unet", {"diffusers", "UNet2DModel"}}});
+  EXPECT_EQ(error_text([&] { read_diffusers_folder(pipe.string()); }).rfind((pipe / "model_index.json").string() +
+                                                                            ": _class_name = \"LDMPipeline\"", 0),
+            0u);
+  write_json(pipe / "model_index.json", {{"_class_name", "DDPMPipeline"}, {"vqvae", {"diffusers", "VQModel"}}});
+  EXPECT_NE(error_text([&] { read_diffusers_folder(pipe.string()); }).find("vqvae"), std::string::npos);
   // A config.json without "_class_name" (a ddpm run folder's) is not a diffusers folder.
   const auto run = tmp.path() / "run";
   fs::create_directories(run);
@@ -336,7 +345,19 @@ TEST(Diffusers, CommandLine) {
   const auto bad = run_cli("sample --model " + dir + common + " --out " + tmp.file("c.png"), true);
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.out.find(noise + ": the starting noise has shape [2, 3, 28, 28]"), std::string::npos) << bad.out;
-  EXPECT_NE(run_cli("sample --model " + dir + " --n 3" + common + " --out " + tmp.file("d.png")).status, 0);
+  write_safetensors(noise, {{{"x_T", torch::randn({2, 1, 28, 28})}}, {}});
+  const auto both = run_cli("sample --model " + dir + " --n 3" + common + " --out " + tmp.file("d.png"), true);
+  EXPECT_NE(both.status, 0);
+  EXPECT_NE(both.out.find("excludes"), std::string::npos) << both.out;
+  // Nothing the folder holds can be written over: not as an output file, nor by exporting into it.
+  EXPECT_NE(run_cli("sample --model " + dir + common + " --out " + tmp.file("e.png") + " --save-tensors " + dir +
+                    "/unet/diffusion_pytorch_model.safetensors")
+                .status,
+            0);
+  EXPECT_NE(run_cli("export --model " + dir + " --format diffusers --force --out " + dir + "/unet").status, 0);
+  EXPECT_NE(run_cli("sample --raw --model " + dir + common + " --out " + tmp.file("f.png")).status, 0);
+  EXPECT_TRUE(is_diffusers_folder(dir));
+  EXPECT_NO_THROW(load_trained_model(dir));
 }
 
 }  // namespace

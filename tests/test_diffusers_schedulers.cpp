@@ -110,6 +110,10 @@ TEST(DiffusersGoldens, TimestepSpacings) {
             (std::vector<int64_t>{999, 899, 799, 699, 599, 499, 399, 299, 199, 99}));
   EXPECT_EQ(desc(spaced_timesteps(1000, 10, "linspace")),
             (std::vector<int64_t>{999, 888, 777, 666, 555, 444, 333, 222, 111, 0}));
+  // Where T/K is not whole: leading strides by ⌊T/K⌋, and rounding takes halves to the even neighbour.
+  EXPECT_EQ(desc(spaced_timesteps(1000, 7, "leading")), (std::vector<int64_t>{852, 710, 568, 426, 284, 142, 0}));
+  EXPECT_EQ(desc(spaced_timesteps(1000, 7, "linspace")), (std::vector<int64_t>{999, 832, 666, 500, 333, 166, 0}));
+  EXPECT_EQ(desc(spaced_timesteps(1000, 16, "trailing"))[3], 811);  // round(812.5) = 812, minus 1
 }
 
 }  // namespace

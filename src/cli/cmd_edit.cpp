@@ -42,7 +42,8 @@ torch::Tensor repeat_rows(const torch::Tensor& rows, int64_t n) { return rows.re
 void check_files(const EditFlags& f, const TrainedModel& model, bool image) {
   std::vector<OutputFile> outputs = {{f.out, image ? image_output_extensions() : std::vector<std::string>{".csv"}}};
   if (!f.latents.empty()) outputs.push_back({f.latents, {".safetensors"}});
-  std::vector<std::string> reads = {f.model, model.path};
+  std::vector<std::string> reads = model.files;
+  reads.push_back(f.model);
   reads.insert(reads.end(), f.inputs.begin(), f.inputs.end());
   if (!f.mask.empty()) reads.push_back(f.mask);
   check_output_files(outputs, {reads, f.force});

@@ -20,14 +20,16 @@ struct ExportFlags {
 
 void run(const ExportFlags& f) {
   const auto model = load_trained_model(f.model, f.raw);
+  std::vector<std::string> reads = model.files;
+  reads.push_back(f.model);
   const std::string which = model.step < 0 ? "" : fmt::format("{} weights of step {}, ", f.raw ? "raw" : "EMA", model.step);
   if (f.format == "diffusers") {
-    check_output_folder(f.out, {{f.model, model.path}, f.force});
+    check_output_folder(f.out, {reads, f.force});
     write_diffusers_folder(f.out, *model.net, model.config, model.schedule_config, model.sampling, f.force);
     fmt::print("wrote {} (diffusers DDPMPipeline; {}from {})\n", f.out, which, model.path);
     return;
   }
-  check_output_files({{f.out, {".safetensors"}}}, {{f.model, model.path}, f.force});
+  check_output_files({{f.out, {".safetensors"}}}, {reads, f.force});
   const int64_t earlier_steps = std::max<int64_t>(model.lineage_steps - model.step, 0);
   write_safetensors(f.out, trained_model_content(*model.net, model.config, model.schedule_config, model.step,
                                                  earlier_steps, model.sampling));

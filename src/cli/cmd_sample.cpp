@@ -37,7 +37,8 @@ void check_outputs(const SampleFlags& f, const TrainedModel& model, bool image) 
   std::vector<OutputFile> outputs = {{f.out, image ? image_output_extensions() : std::vector<std::string>{".csv"}}};
   if (!f.save_tensors.empty()) outputs.push_back({f.save_tensors, {".safetensors"}});
   if (!f.trajectory.empty()) outputs.push_back({f.trajectory, image_output_extensions()});
-  std::vector<std::string> reads = {f.model, model.path};
+  std::vector<std::string> reads = model.files;
+  reads.push_back(f.model);
   if (!f.noise.empty()) reads.push_back(f.noise);
   check_output_files(outputs, {reads, f.force});
 }

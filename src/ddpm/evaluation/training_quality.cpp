@@ -25,7 +25,7 @@ StepEvaluation training_quality_evaluation(const TrainConfig& config, Precision 
   check_sample_quality_inputs(config.model, *test, *features, options);
   auto schedule = std::make_shared<const Schedule>(make_schedule(config.schedule));
   return [=](const NoiseNet& ema, int64_t step) {
-    TrainedModel model{config.model, config.schedule, *schedule, ema, step, step, "EMA", {}};
+    TrainedModel model{config.model, config.schedule, *schedule, ema, step, step, "EMA", {}, {}};
     // A stop signal abandons the measurement (the trainer then writes its checkpoint) rather than waiting for it.
     const auto r = evaluate_sample_quality(model, *test, *features, options,
                                            [](int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {

@@ -92,7 +92,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   if (o.guidance && !model.config.conditional())
     throw std::invalid_argument("guidance needs a class-conditional model; this one was trained without classes");
   const auto precision = choose_precision(o.precision, torch::kCPU, model.config);  // before any work or output
-  check_output_folder(o.out, {{model.path}, o.replace});
+  check_output_folder(o.out, {model.files, o.replace});
   std::filesystem::create_directories(o.out);
   DemoResult result;
   std::string summary = "# ddpm demo\n\n";

@@ -83,6 +83,10 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
   std::error_code ec;
   std::string file = path;
   if (fs::is_directory(path, ec) && is_diffusers_folder(path)) {
+    if (raw)
+      throw std::invalid_argument(fmt::format("'{}' is a diffusers folder: it holds one set of weights, no raw and EMA "
+                                              "pair",
+                                              path));
     auto imported = read_diffusers_folder(path);
     TrainedModel model;
     model.config = imported.config;
@@ -91,6 +95,7 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
     model.sampling = imported.scheduler.sampling;
     model.path = path;  // the folder: nothing is written into it
     model.net = imported.net;
+    model.files = imported.files;
     model.net->to(device);
     model.net->eval();
     return model;
@@ -119,6 +124,7 @@ TrainedModel load_trained_model(const std::string& path_or_name, bool raw, c10::
   model.lineage_steps = loaded.metadata.count(kLineageStepsKey) ? recorded_step(loaded.metadata, file, kLineageStepsKey)
                                                                 : model.step;
   model.net = loaded.net;
+  model.files = {file};
   model.net->to(device);
   model.net->eval();
   return model;

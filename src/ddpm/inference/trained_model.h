@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "ddpm/core/schedule.h"
 #include "ddpm/io/run_folder.h"
@@ -40,6 +41,7 @@ struct TrainedModel {
   int64_t lineage_steps = -1;  // all the steps behind them, earlier runs (--init) included (-1 if unknown)
   std::string path;    // the weights file read (a diffusers model: its folder)
   SamplingDefaults sampling;  // the sampler settings the model came with (an imported scheduler's)
+  std::vector<std::string> files;  // every file it was read from: a command must never write over one
 };
 
 // A model argument as a path: an existing file or run folder as given, else the shipped model of that
@@ -47,7 +49,7 @@ struct TrainedModel {
 std::string resolve_model_path(const std::string& path_or_name);
 
 // Loads a .safetensors model file, a run folder's EMA weights (raw weights with `raw`), a diffusers
-// folder (interop/diffusers_folder.h), or a shipped model by name.
+// folder (interop/diffusers.h; it has one set of weights, so `raw` is refused), or a shipped model by name.
 TrainedModel load_trained_model(const std::string& path_or_name, bool raw = false,
                                 c10::Device device = c10::Device(c10::kCPU));
 

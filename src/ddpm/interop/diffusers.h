@@ -59,6 +59,7 @@ struct DiffusersModel {
   DiffusersScheduler scheduler;
   NoiseNet net;              // built from config with the weights loaded, in training mode like load_model's
   std::string weights_file;  // the file the weights came from
+  std::vector<std::string> files;  // every file read (the weights, the configs)
 };
 
 // Reads a diffusers folder: configs mapped (or refused by key), weights under either attention naming

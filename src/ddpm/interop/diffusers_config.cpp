@@ -13,7 +13,7 @@ DiffusersConfig::DiffusersConfig(const nlohmann::json& config, std::string file)
       if (key.is_string()) config_.erase(key.get<std::string>());
 }
 
-const nlohmann::json& DiffusersConfig::value(const std::string& key, const nlohmann::json& fallback) const {
+nlohmann::json DiffusersConfig::value(const std::string& key, const nlohmann::json& fallback) const {
   const auto it = config_.find(key);
   return it == config_.end() ? fallback : *it;
 }

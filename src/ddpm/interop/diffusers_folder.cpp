@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "ddpm/interop/diffusers.h"
+#include "ddpm/interop/diffusers_config.h"
 #include "ddpm/io/atomic_file.h"
 #include "ddpm/models/model_file.h"
 #include "ddpm/version.h"
@@ -96,6 +97,21 @@ std::vector<std::string> class_names_of(const SafetensorsContent& weights, const
   }
 }
 
+// A model_index.json, where there is one, must name a pixel-space DDPM or DDIM pipeline: a latent-diffusion
+// folder's unet also passes every U-Net check, but its samples are latents for a decoder ddpm does not have.
+void check_pipeline(const fs::path& index_file) {
+  if (!is_file(index_file)) return;
+  const json raw = read_json(index_file);
+  const DiffusersConfig index(raw, index_file.string());
+  const auto name = index.get<std::string>("_class_name", "DDPMPipeline");
+  if (name != "DDPMPipeline" && name != "DDIMPipeline")
+    throw index.error("_class_name", "is not supported: ddpm runs DDPMPipeline and DDIMPipeline folders (a unet and "
+                                     "a scheduler in pixel space)");
+  for (const auto& [key, value] : raw.items())
+    if (key.front() != '_' && key != "unet" && key != "scheduler")
+      throw index.error(key, "is not supported: ddpm's pipelines are a unet and a scheduler");
+}
+
 void write_json(const fs::path& file, const json& j) { write_file_atomically(file.string(), j.dump(2) + "\n"); }
 
 }  // namespace
@@ -113,6 +129,7 @@ bool is_diffusers_folder(const std::string& dir) {
 }
 
 DiffusersModel read_diffusers_folder(const std::string& dir) {
+  check_pipeline(fs::path(dir) / kPipelineIndex);
   const auto layout = find_layout(dir);
   const auto unet_config = layout.unet / kUNetConfig, scheduler_config = layout.scheduler / kSchedulerConfig;
   for (const auto& f : {unet_config, scheduler_config})
@@ -122,6 +139,8 @@ DiffusersModel read_diffusers_folder(const std::string& dir) {
                                                             : "its scheduler's config (the noise schedule)"));
   DiffusersModel m;
   m.weights_file = weights_file(layout.unet).string();
+  m.files = {m.weights_file, unet_config.string(), scheduler_config.string()};
+  if (is_file(fs::path(dir) / kPipelineIndex)) m.files.push_back((fs::path(dir) / kPipelineIndex).string());
   auto weights = current_names(read_safetensors(m.weights_file));
   m.scheduler = scheduler_from_diffusers(read_json(scheduler_config), scheduler_config.string());
   m.config = model_config_from_diffusers(read_json(unet_config), unet_config.string(),
@@ -143,7 +162,8 @@ void write_diffusers_folder(const std::string& dir, const NoiseNetImpl& net, con
   if (config.conditional()) weights.metadata[kDiffusersClassNamesKey] = json(config.class_names).dump();
 
   // Written into a sibling folder, then renamed into place: a reader never sees half a model.
-  const fs::path target = fs::absolute(dir).lexically_normal();
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "out/" and "." name the folder itself
   const fs::path partial = target.string() + fmt::format(".partial-{}", ::getpid());
   const fs::path old = target.string() + fmt::format(".old-{}", ::getpid());
   std::error_code ec;
@@ -159,7 +179,8 @@ void write_diffusers_folder(const std::string& dir, const NoiseNetImpl& net, con
     write_safetensors((partial / "unet" / kWeights).string(), weights);
     write_json(partial / "scheduler" / kSchedulerConfig, scheduler_json);
     const bool exists = fs::exists(target);
-    if (exists && !replace) throw std::runtime_error(fmt::format("{}: exists (not replaced)", target.string()));
+    if (exists && !replace && !fs::is_empty(target))
+      throw std::runtime_error(fmt::format("{}: exists and is not empty (not replaced)", target.string()));
     if (exists) fs::rename(target, old);
     try {
       fs::rename(partial, target);
@@ -167,7 +188,7 @@ void write_diffusers_folder(const std::string& dir, const NoiseNetImpl& net, con
       if (exists) fs::rename(old, target, ec);  // the old folder back in place
       throw;
     }
-    if (exists) fs::remove_all(old);
+    if (exists) fs::remove_all(old, ec);  // the new folder is in place; a leftover old one is only untidy
   } catch (const fs::filesystem_error& e) {
     fs::remove_all(partial, ec);
     throw std::runtime_error(fmt::format("{}: cannot write the diffusers folder: {}", target.string(), e.what()));

@@ -60,7 +60,7 @@ DiffusersScheduler scheduler_from_diffusers(const json& config, const std::strin
   sc.timesteps = c.get<int64_t>("num_train_timesteps", 1000);
   if (sc.timesteps < 1 || sc.timesteps > kMaxTimesteps)
     throw c.error("num_train_timesteps", fmt::format("must be from 1 to {}", kMaxTimesteps));
-  if (const auto& betas = c.value("trained_betas", nullptr); !betas.is_null()) {
+  if (const auto betas = c.value("trained_betas", nullptr); !betas.is_null()) {
     sc.kind = "custom";
     sc.betas = c.get<std::vector<double>>("trained_betas", nullptr);
     if (static_cast<int64_t>(sc.betas.size()) != sc.timesteps)
@@ -78,8 +78,9 @@ DiffusersScheduler scheduler_from_diffusers(const json& config, const std::strin
   }
   s.prediction = parse_prediction(ddpm_name(c, "prediction_type", "epsilon", kPredictionNames));
 
-  // DDIMScheduler has no variance_type (its σ comes from η); DDPMScheduler's default is fixed_small.
-  if (!ddim) s.sampling.variance = parse_variance_kind(ddpm_name(c, "variance_type", "fixed_small", kVarianceNames));
+  // DDIMScheduler has no variance_type (its σ comes from η): Algorithm 2 on such a model takes DDPMScheduler's
+  // default, fixed_small, as DDPMScheduler.from_config would.
+  s.sampling.variance = parse_variance_kind(ddpm_name(c, "variance_type", "fixed_small", kVarianceNames));
   s.sampling.clip_x0 = c.get<bool>("clip_sample", true);
   if (*s.sampling.clip_x0 && c.get<double>("clip_sample_range", 1.0) != 1.0)
     throw c.error("clip_sample_range", "is not supported: ddpm clips x_0 to [-1, 1], the data's range");

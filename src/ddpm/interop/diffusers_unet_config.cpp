@@ -97,16 +97,16 @@ ModelConfig model_config_from_diffusers(const json& config, const std::string& f
   if (u.downsample_padding != 0 && u.downsample_padding != 1)
     throw c.error("downsample_padding", "is not supported: ddpm builds 0 and 1");
   // null: one head over the block's width (Ho et al.); a missing key: diffusers' default of 8 channels a head.
-  const auto& head_dim = c.value("attention_head_dim", 8);
+  const auto head_dim = c.value("attention_head_dim", 8);
   if (!head_dim.is_null() && !head_dim.is_number_integer()) throw c.error("attention_head_dim", "has the wrong type");
   u.attention_head_dim = head_dim.is_null() ? 0 : head_dim.get<int64_t>();
   if (!head_dim.is_null() && u.attention_head_dim < 1) throw c.error("attention_head_dim", "must be >= 1 or null");
 
-  const auto& act = c.value("act_fn", "silu");
+  const auto act = c.value("act_fn", "silu");
   if (act != "silu" && act != "swish") throw c.error("act_fn", "is not supported: ddpm's U-Net uses SiLU");
   require_value(c, "center_input_sample", false, false, "ddpm's networks read x_t as it is");
   require_value(c, "time_embedding_type", "positional", "positional", "ddpm builds the sinusoidal embedding");
-  if (const auto& d = c.value("time_embedding_dim", nullptr); !d.is_null() && d != json(4 * u.base_channels))
+  if (const auto d = c.value("time_embedding_dim", nullptr); !d.is_null() && d != json(4 * u.base_channels))
     throw c.error("time_embedding_dim", fmt::format("is not supported: ddpm's is 4 x block_out_channels[0] = {}",
                                                     4 * u.base_channels));
   require_value(c, "mid_block_type", "UNetMidBlock2D", "UNetMidBlock2D", "ddpm's U-Net has UNetMidBlock2D");
@@ -117,7 +117,7 @@ ModelConfig model_config_from_diffusers(const json& config, const std::string& f
   require_value(c, "class_embed_type", nullptr, nullptr, "ddpm's classes are an embedding table (class_embed_type null)");
   // ddpm's class-conditional networks have one row per class and a last one for "no class"; which row that
   // is, and what the classes are called, only ddpm's own export records.
-  if (const auto& n = c.value("num_class_embeds", nullptr); !n.is_null()) {
+  if (const auto n = c.value("num_class_embeds", nullptr); !n.is_null()) {
     if (class_names.empty())
       throw c.error("num_class_embeds", fmt::format("is not supported: a class-conditional model not written by "
                                                     "ddpm (its weights carry no {})",
@@ -127,7 +127,7 @@ ModelConfig model_config_from_diffusers(const json& config, const std::string& f
                                                     class_names.size(), kDiffusersClassNamesKey));
     m.class_names = class_names;
   }
-  if (const auto& g = c.value("attn_norm_num_groups", nullptr); !g.is_null() && g != json(u.norm_groups))
+  if (const auto g = c.value("attn_norm_num_groups", nullptr); !g.is_null() && g != json(u.norm_groups))
     throw c.error("attn_norm_num_groups", "is not supported: ddpm's attention normalises like the blocks");
 
   try {
@@ -138,6 +138,8 @@ ModelConfig model_config_from_diffusers(const json& config, const std::string& f
   return m;
 }
 
+// Every key of diffusers 0.30's UNet2DModel is written (mid_block_type and time_embedding_dim, newer and at
+// their defaults, are left out: older diffusers warn about keys they do not know).
 json diffusers_unet_config(const ModelConfig& config) {
   if (config.arch != "unet")
     throw std::invalid_argument(
@@ -169,7 +171,6 @@ json diffusers_unet_config(const ModelConfig& config) {
           {"in_channels", u.in_channels},
           {"layers_per_block", u.num_res_blocks},
           {"mid_block_scale_factor", 1},
-          {"mid_block_type", "UNetMidBlock2D"},
           {"norm_eps", u.norm_eps},
           {"norm_num_groups", u.norm_groups},
           {"num_class_embeds", config.conditional() ? json(config.num_classes() + 1) : json(nullptr)},
@@ -177,7 +178,6 @@ json diffusers_unet_config(const ModelConfig& config) {
           {"out_channels", u.in_channels},
           {"resnet_time_scale_shift", "default"},
           {"sample_size", size},
-          {"time_embedding_dim", nullptr},
           {"time_embedding_type", "positional"},
           {"up_block_types", up},
           {"upsample_type", "conv"}};

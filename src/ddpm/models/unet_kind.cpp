@@ -10,14 +10,20 @@ namespace {
 
 nlohmann::json unet_to_json(const ModelConfig& c) {
   const auto& u = c.unet;
-  return {{"in_channels", u.in_channels},     {"image_height", u.image_height},
+  nlohmann::json j = {{"in_channels", u.in_channels},     {"image_height", u.image_height},
           {"image_width", u.image_width},     {"base_channels", u.base_channels},
           {"channel_mult", u.channel_mult},   {"num_res_blocks", u.num_res_blocks},
           {"attention_resolutions", u.attention_resolutions},
           {"mid_attention", u.mid_attention}, {"dropout", u.dropout},
-          {"norm_groups", u.norm_groups},     {"norm_eps", u.norm_eps},
-          {"attention_head_dim", u.attention_head_dim}, {"flip_sin_to_cos", u.flip_sin_to_cos},
-          {"freq_shift", u.freq_shift},       {"downsample_padding", u.downsample_padding}};
+          {"norm_groups", u.norm_groups},     {"norm_eps", u.norm_eps}};
+  // diffusers' other settings are written only where they differ from Ho et al.'s, so that the files of
+  // Ho et al.'s network stay readable by the ddpm versions before them.
+  const UNetConfig ho;
+  if (u.attention_head_dim != ho.attention_head_dim) j["attention_head_dim"] = u.attention_head_dim;
+  if (u.flip_sin_to_cos != ho.flip_sin_to_cos) j["flip_sin_to_cos"] = u.flip_sin_to_cos;
+  if (u.freq_shift != ho.freq_shift) j["freq_shift"] = u.freq_shift;
+  if (u.downsample_padding != ho.downsample_padding) j["downsample_padding"] = u.downsample_padding;
+  return j;
 }
 
 void unet_from_json(const nlohmann::json& u, ModelConfig& c) {

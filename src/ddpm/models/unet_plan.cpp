@@ -51,6 +51,8 @@ void check_fields(const UNetConfig& c) {
   require(c.attention_head_dim >= 0 && c.attention_head_dim <= kMaxChannels,
           fmt::format("attention_head_dim must be from 0 (one head) to {}, got {}", kMaxChannels, c.attention_head_dim));
   require(c.freq_shift == 0 || c.freq_shift == 1, fmt::format("freq_shift must be 0 or 1, got {}", c.freq_shift));
+  require(c.base_channels / 2 - c.freq_shift > 0,
+          fmt::format("base_channels {} is too few for the sinusoid with freq_shift {}", c.base_channels, c.freq_shift));
   require(c.downsample_padding == 0 || c.downsample_padding == 1,
           fmt::format("downsample_padding must be 0 or 1, got {}", c.downsample_padding));
   for (auto m : c.channel_mult)

@@ -1,6 +1,7 @@
 // Timestep spacings and the respaced schedule.
 #include "ddpm/samplers/respacing.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace ddpm {
@@ -10,15 +11,18 @@ std::vector<std::string> timestep_spacings() { return {"leading", "trailing", "l
 std::vector<int64_t> spaced_timesteps(int64_t T, int64_t K, const std::string& spacing) {
   if (K < 1 || K > T)
     throw std::invalid_argument(fmt::format("sampling steps must be in [1, T = {}], got {}", T, K));
+  // diffusers' set_timesteps, operation for operation (numpy rounds halves to even, as std::nearbyint does in
+  // the default rounding mode), so that a spacing name means the same steps in both.
   std::vector<int64_t> steps(K);
   const double stride = static_cast<double>(T) / static_cast<double>(K);
   if (spacing == "leading") {
-    for (int64_t j = 0; j < K; ++j) steps[j] = static_cast<int64_t>(std::floor(j * stride));
+    for (int64_t j = 0; j < K; ++j) steps[j] = j * (T / K);
   } else if (spacing == "trailing") {
-    for (int64_t j = 0; j < K; ++j) steps[K - 1 - j] = static_cast<int64_t>(std::llround(T - j * stride)) - 1;
+    for (int64_t j = 0; j < K; ++j) steps[K - 1 - j] = static_cast<int64_t>(std::nearbyint(T - j * stride)) - 1;
   } else if (spacing == "linspace") {
     const double gap = K > 1 ? static_cast<double>(T - 1) / static_cast<double>(K - 1) : 0.0;
-    for (int64_t j = 0; j < K; ++j) steps[j] = static_cast<int64_t>(std::llround(j * gap));
+    for (int64_t j = 0; j < K; ++j) steps[j] = static_cast<int64_t>(std::nearbyint(j * gap));
+    steps[K - 1] = T - 1;
   } else {
     throw std::invalid_argument(
         fmt::format("unknown timestep spacing '{}' (choose leading, trailing or linspace)", spacing));

@@ -12,10 +12,11 @@
 
 namespace ddpm {
 
-// How K of the T steps are chosen (diffusers' names), each returned ascending:
-//  leading:  0, T/K, 2T/K, ...            (starts at the first step, may never reach the last)
-//  trailing: T - 1 - j·T/K for j < K       (always includes the last step T - 1)
-//  linspace: round(linspace(0, T - 1, K)) (includes both ends)
+// How K of the T steps are chosen, by diffusers' names and formulas (its set_timesteps), each ascending:
+//  leading:  0, ⌊T/K⌋, 2⌊T/K⌋, ...            (starts at the first step, may never reach the last)
+//  trailing: round(T - j·T/K) - 1 for j < K    (always includes the last step T - 1)
+//  linspace: round(linspace(0, T - 1, K))     (includes both ends)
+// with rounding halves to even, as numpy does.
 std::vector<std::string> timestep_spacings();
 std::vector<int64_t> spaced_timesteps(int64_t T, int64_t K, const std::string& spacing);
 
