@@ -13,7 +13,7 @@ namespace ddpm::cli {
 Subcommand add_demo(CLI::App& parent) {
   auto* app = parent.add_subcommand("demo", "sample the shipped Fashion-MNIST model (a row per class), draw the generation process, run the mixture experiment");
   auto o = std::make_shared<DemoOptions>();
-  app->add_option("--model", o->model, "shipped model name, model file or run folder")->capture_default_str();
+  app->add_option("--model", o->model, "shipped model name, model file, run folder or diffusers folder")->capture_default_str();
   app->add_option("--out", o->out, "output folder")->capture_default_str();
   app->add_flag("--force", o->replace, "write into an output folder that holds files, replacing them");
   app->add_option("--seed", o->seed, "seed")->capture_default_str();

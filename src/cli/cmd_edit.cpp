@@ -153,7 +153,7 @@ void run(EditFlags& f) {
 void add_common_flags(CLI::App* app, EditFlags& f, const std::string& default_out) {
   f.out = default_out;
   app->add_option("--model", f.model,
-                  fmt::format("a shipped model's name ({}), a run folder or a .safetensors model file",
+                  fmt::format("a shipped model's name ({}), a run folder, a .safetensors model file or a diffusers folder",
                               fmt::join(shipped_model_names(), ", ")))
       ->required();
   app->add_option("--out", f.out, "output: a .png or .jpg (images) or .csv (points)")->capture_default_str();

@@ -230,7 +230,7 @@ Subcommand add_eval(CLI::App& parent) {
   auto& s = f->sampler;
   s.kind = "ddim";
   s.steps = 25;
-  app->add_option("--model", f->model, "shipped model name, .safetensors model file or run folder")->required();
+  app->add_option("--model", f->model, "shipped model name, .safetensors model file, run folder or diffusers folder")->required();
   app->add_option("--metric", f->metric, "nll (bits/dim of the variational bound) | fid (FID, precision, recall)")
       ->required()->check(CLI::IsMember({"nll", "fid"}));
   add_data_flag(*app, f->data, "data set whose test split is used:");

@@ -141,7 +141,7 @@ Subcommand add_sample(CLI::App& parent) {
   auto f = std::make_shared<SampleFlags>();
   auto& s = f->options.sampler;
   app->add_option("--model", f->model,
-                  fmt::format("a shipped model's name ({}), a run folder or a .safetensors model file",
+                  fmt::format("a shipped model's name ({}), a run folder, a .safetensors model file or a diffusers folder",
                               fmt::join(shipped_model_names(), ", ")))
       ->required();
   auto* n = app->add_option("--n", f->options.n, "number of samples (of a class-conditional model: of each class)")

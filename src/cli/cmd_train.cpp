@@ -69,7 +69,7 @@ Subcommand add_train(CLI::App& parent) {
                      ->check(CLI::IsMember(preset_names()));
   auto* init = app->add_option("--init", c.init,
                   "start from these weights instead of a random initialisation (fine-tuning): a model file, run "
-                  "folder or shipped name; the network and schedule are the ones stored with them")
+                  "folder, diffusers folder or shipped name; the network and schedule are the ones stored with them")
       ->excludes(preset);
   f->steps = app->add_option("--steps", c.steps, "total training steps (with --resume: the new total)")
                  ->capture_default_str()->check(positive());

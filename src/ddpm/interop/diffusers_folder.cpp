@@ -108,7 +108,7 @@ void check_pipeline(const fs::path& index_file) {
     throw index.error("_class_name", "is not supported: ddpm runs DDPMPipeline and DDIMPipeline folders (a unet and "
                                      "a scheduler in pixel space)");
   for (const auto& [key, value] : raw.items())
-    if (key.front() != '_' && key != "unet" && key != "scheduler")
+    if (key.rfind('_', 0) != 0 && key != "unet" && key != "scheduler")
       throw index.error(key, "is not supported: ddpm's pipelines are a unet and a scheduler");
 }
 
