@@ -31,8 +31,8 @@ torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k,
   // The 1/√d scale applied to the product's result (diffusers folds it into baddbmm with β = 0, which LibTorch
   // 1.13's small-matrix kernel does not honour: it returned NaN scores now and then).
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  auto scores = torch::bmm(qc, kc.transpose(1, 2)).mul_(scale);  // [B, N, N]
-  return torch::bmm(in_compute_precision(scores.to(torch::kFloat32).softmax(-1)), vc).to(torch::kFloat32);  // [B, N, C]
+  auto scores = torch::bmm(qc, kc.transpose(1, 2)).to(torch::kFloat32).mul_(scale);  // [B, N, N], scaled in fp32
+  return torch::bmm(in_compute_precision(scores.softmax(-1)), vc).to(torch::kFloat32);  // [B, N, d]
 #endif
 }
 
