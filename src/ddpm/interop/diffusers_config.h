@@ -1,4 +1,4 @@
-// Reading a diffusers config.json the way diffusers does (private to interop/): a missing key takes the
+// Reading a diffusers config.json the way diffusers does (interop/'s readers share it): a missing key takes the
 // class's default, as does a key listed in "_use_default_values"; JSON null is Python's None; keys diffusers
 // would ignore (unknown or "_"-prefixed) are ignored here too. Errors name the file, the key and its value.
 #pragma once
