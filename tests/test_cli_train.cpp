@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cli_runner.h"
 #include "ddpm/io/image_io.h"
@@ -188,6 +189,62 @@ TEST(CliTrain, PlotDrawsTheRunsCurves) {
   r = run_cli("plot " + dir, true);
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(one_error_line(r.out)) << r.out;
+}
+
+// metrics.jsonl's clocks: every record has wall_s and cpu_s, non-decreasing, summed over a resume; `ddpm plot --x
+// cpu|wall` draws against them. A log from a ddpm without clocks is named by file and line when plotted against
+// them, and a run resumed from such a log keeps none (a clock restarted at 0 would understate the run).
+TEST(CliTrain, MetricsKeepTheRunsClocks) {
+  const auto dir = fresh("clocks");
+  const auto run = dir + "/run";
+  auto r = run_cli("--threads 1 train --data gmm:two-modes --steps 20 --batch 32 --log-every 5 --checkpoint-every 10 "
+                   "--out " + run, true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli("--threads 1 train --resume " + run + " --steps 40", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto read_log = [&] {
+    std::vector<nlohmann::json> records;
+    std::ifstream in(run + "/metrics.jsonl");
+    for (std::string line; std::getline(in, line);) records.push_back(nlohmann::json::parse(line));
+    return records;
+  };
+  const auto records = read_log();
+  ASSERT_EQ(records.size(), 9u);  // steps 1, 5, ..., 40
+  double wall = 0.0, cpu = 0.0;
+  for (const auto& record : records) {
+    ASSERT_TRUE(record.contains("wall_s") && record.contains("cpu_s")) << record.dump();
+    EXPECT_GE(record["wall_s"].get<double>(), wall) << record.dump();
+    EXPECT_GE(record["cpu_s"].get<double>(), cpu) << record.dump();
+    wall = record["wall_s"], cpu = record["cpu_s"];
+  }
+  EXPECT_GT(cpu, 0.0);
+  for (const auto* x : {"cpu", "wall", "images", "step"}) {
+    r = run_cli("plot " + run + " --force --x " + x, true);
+    EXPECT_EQ(r.status, 0) << x << ": " << r.out;
+  }
+  r = run_cli("plot " + run + " " + run + " --x cpu --out " + dir + "/both.png", true);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(run_cli("plot " + run + " --x minutes").status, 2);
+
+  // An older ddpm's log: no clocks. Plotting against them fails on its first line; resuming adds none.
+  {
+    std::ofstream out(run + "/metrics.jsonl", std::ios::trunc);
+    for (auto record : records) {
+      record.erase("wall_s"), record.erase("cpu_s");
+      out << record.dump() << "\n";
+    }
+  }
+  r = run_cli("plot " + run + " --x wall --out " + dir + "/old.png", true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(one_error_line(r.out)) << r.out;
+  EXPECT_NE(r.out.find("metrics.jsonl: line 1 has no \"wall_s\""), std::string::npos) << r.out;
+  r = run_cli("plot " + run + " --x step --out " + dir + "/old.png", true);
+  EXPECT_EQ(r.status, 0) << r.out;
+  r = run_cli("--threads 1 train --resume " + run + " --steps 50", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto resumed = read_log();
+  ASSERT_EQ(resumed.size(), 11u);
+  for (const auto& record : resumed) EXPECT_FALSE(record.contains("cpu_s")) << record.dump();
 }
 
 // `--eval-every K`: the run measures its EMA samples every K steps (a metrics record with "eval", a progress

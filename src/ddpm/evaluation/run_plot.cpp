@@ -29,7 +29,30 @@ double number(const nlohmann::json& record, const char* key) {
   return v.is_null() ? std::nan("") : v.get<double>();
 }
 
-Curves read_curves(const std::string& path) {
+// The x axes: a record's x is record[key] × scale, × the run's images per step where `per_image`.
+struct AxisSpec {
+  PlotAxis axis;
+  const char* name;  // of the flag value
+  const char* key;
+  double scale;
+  bool per_image;
+  const char* label;
+};
+constexpr AxisSpec kAxes[] = {
+    {PlotAxis::Step, "step", "step", 1.0, false, "step"},
+    {PlotAxis::Images, "images", "step", 1e-3, true, "training images seen (thousands)"},
+    {PlotAxis::CpuTime, "cpu", "cpu_s", 1.0 / 3600, false, "CPU time (core-hours)"},
+    {PlotAxis::WallTime, "wall", "wall_s", 1.0 / 3600, false, "wall-clock time (hours)"},
+};
+
+const AxisSpec& axis_spec(PlotAxis axis) {
+  for (const auto& spec : kAxes)
+    if (spec.axis == axis) return spec;
+  throw std::logic_error("plot axis without an entry in kAxes");
+}
+
+// Every record's x is record[x_key] × scale.
+Curves read_curves(const std::string& path, const char* x_key, double scale) {
   require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot be opened", path));
@@ -44,24 +67,27 @@ Curves read_curves(const std::string& path) {
     if (line.empty()) continue;
     try {
       const auto record = nlohmann::json::parse(line);
-      const double step = record.at("step").get<double>();
+      if (!record.contains(x_key))
+        throw std::runtime_error(fmt::format("{}: line {} has no \"{}\": the run was logged by a ddpm that did not "
+                                             "keep its clocks; plot it against step or images", path, line_number, x_key));
+      const double x = record.at(x_key).get<double>() * scale;
       if (record.contains("eval")) {
         const auto& e = record.at("eval");
         // A measurement that was not finite is logged as null: left out, as a skipped step's loss is.
         for (auto [series, key] : {std::pair{&c.fid, "fid"}, std::pair{&c.floor, "floor_fid"},
                                    std::pair{&c.precision, "precision"}, std::pair{&c.recall, "recall"}})
-          if (const double v = number(e, key); std::isfinite(v)) series->x.push_back(step), series->y.push_back(v);
+          if (const double v = number(e, key); std::isfinite(v)) series->x.push_back(x), series->y.push_back(v);
         continue;
       }
       const double loss = number(record, "loss");
-      if (std::isfinite(loss)) c.loss.x.push_back(step), c.loss.y.push_back(loss);
-      c.lr.x.push_back(step), c.lr.y.push_back(record.at("lr").get<double>());
+      if (std::isfinite(loss)) c.loss.x.push_back(x), c.loss.y.push_back(loss);
+      c.lr.x.push_back(x), c.lr.y.push_back(record.at("lr").get<double>());
       const double norm = number(record, "grad_norm");
-      if (std::isfinite(norm)) c.grad_norm.x.push_back(step), c.grad_norm.y.push_back(norm);
+      if (std::isfinite(norm)) c.grad_norm.x.push_back(x), c.grad_norm.y.push_back(norm);
       const auto& quarters = record.at("loss_by_t_quarter");
       for (size_t q = 0; q < 4; ++q)
         if (!quarters.at(q).is_null() && quarters.at(q).get<double>() > 0)
-          c.quarters[q].x.push_back(step), c.quarters[q].y.push_back(quarters.at(q).get<double>());
+          c.quarters[q].x.push_back(x), c.quarters[q].y.push_back(quarters.at(q).get<double>());
     } catch (const nlohmann::json::exception& e) {
       throw std::runtime_error(fmt::format("{}: line {} is not a metrics record ({})", path, line_number, e.what()));
     }
@@ -91,8 +117,12 @@ double images_per_step(const std::string& run_dir) {
   }
 }
 
-PlotSeries scaled(PlotSeries series, double x_scale, const std::string& label, PlotColor color) {
-  for (auto& x : series.x) x *= x_scale;
+Curves read_run_curves(const std::string& run_dir, PlotAxis x) {
+  const auto& spec = axis_spec(x);
+  return read_curves(metrics_path(run_dir), spec.key, spec.per_image ? spec.scale * images_per_step(run_dir) : spec.scale);
+}
+
+PlotSeries labelled(PlotSeries series, const std::string& label, PlotColor color) {
   series.label = label;
   series.color = color;
   series.style = PlotSeries::Style::Line;
@@ -101,26 +131,34 @@ PlotSeries scaled(PlotSeries series, double x_scale, const std::string& label, P
 
 }  // namespace
 
-void write_runs_comparison(const std::vector<std::string>& run_dirs, const std::string& out) {
+const std::map<std::string, PlotAxis>& plot_axes() {
+  static const auto axes = [] {
+    std::map<std::string, PlotAxis> by_name;
+    for (const auto& spec : kAxes) by_name.emplace(spec.name, spec.axis);
+    return by_name;
+  }();
+  return axes;
+}
+
+void write_runs_comparison(const std::vector<std::string>& run_dirs, const std::string& out, PlotAxis x_axis) {
   constexpr PlotColor kColors[] = {PlotColor::Blue, PlotColor::Orange, PlotColor::Green, PlotColor::Red,
                                    PlotColor::Purple, PlotColor::Brown, PlotColor::Gray, PlotColor::Black};
-  const std::string x = "training images seen (thousands)";
+  const std::string x = axis_spec(x_axis).label;
   PlotPanel loss("training loss, moving average (the weighted objective of min-SNR runs)", x, "loss"), fid("FID of the EMA samples", x, "FID"),
       precision("precision", x, ""), recall("recall", x, "");
   loss.log_y = true;  // FID stays linear: runs compared late in training differ by less than a decade, which a log axis leaves unlabelled
   bool measured = false;
   for (size_t i = 0; i < run_dirs.size(); ++i) {
-    const auto c = read_curves(metrics_path(run_dirs[i]));
-    const double scale = images_per_step(run_dirs[i]) / 1000.0;
+    const auto c = read_run_curves(run_dirs[i], x_axis);
     auto name = std::filesystem::path(run_dirs[i]).lexically_normal().filename().string();
     if (name.empty()) name = std::filesystem::path(run_dirs[i]).lexically_normal().parent_path().filename().string();
     const auto color = kColors[i % 8];
-    loss.series.push_back(scaled(c.average, scale, name, color));
+    loss.series.push_back(labelled(c.average, name, color));
     if (c.fid.x.empty()) continue;
     measured = true;
-    fid.series.push_back(scaled(c.fid, scale, name, color));
-    precision.series.push_back(scaled(c.precision, scale, name, color));
-    recall.series.push_back(scaled(c.recall, scale, name, color));
+    fid.series.push_back(labelled(c.fid, name, color));
+    precision.series.push_back(labelled(c.precision, name, color));
+    recall.series.push_back(labelled(c.recall, name, color));
   }
   Figure figure;
   figure.columns = 2;
@@ -135,8 +173,9 @@ void write_runs_comparison(const std::vector<std::string>& run_dirs, const std::
   write_png(out, figure);
 }
 
-void write_run_plot(const std::string& run_dir, const std::string& out) {
-  auto c = read_curves(metrics_path(run_dir));
+void write_run_plot(const std::string& run_dir, const std::string& out, PlotAxis x_axis) {
+  auto c = read_run_curves(run_dir, x_axis);
+  const std::string x = axis_spec(x_axis).label;
   c.loss.label = "loss (logged batches)", c.loss.style = PlotSeries::Style::Markers, c.loss.color = PlotColor::Gray;
   c.average.label = "moving average", c.average.color = PlotColor::Blue;
   const PlotColor colors[4] = {PlotColor::Red, PlotColor::Orange, PlotColor::Green, PlotColor::Blue};
@@ -148,20 +187,20 @@ void write_run_plot(const std::string& run_dir, const std::string& out) {
   Figure figure;
   figure.columns = 2;
   figure.width = 1200, figure.height = 900;
-  PlotPanel loss("L_simple", "step", "loss", {c.loss, c.average});
-  PlotPanel quarters("loss by quarter of the t range", "step", "loss", {c.quarters[0], c.quarters[1], c.quarters[2], c.quarters[3]});
+  PlotPanel loss("L_simple", x, "loss", {c.loss, c.average});
+  PlotPanel quarters("loss by quarter of the t range", x, "loss", {c.quarters[0], c.quarters[1], c.quarters[2], c.quarters[3]});
   quarters.log_y = true;
-  PlotPanel lr("learning rate", "step", "lr", {c.lr});
-  PlotPanel norm("gradient norm (before clipping)", "step", "norm", {c.grad_norm});
+  PlotPanel lr("learning rate", x, "lr", {c.lr});
+  PlotPanel norm("gradient norm (before clipping)", x, "norm", {c.grad_norm});
   figure.panels = {loss, quarters, lr, norm};
   if (!c.fid.x.empty() && !c.precision.x.empty()) {  // the run measured its samples: their quality below
     c.fid.label = "EMA samples", c.fid.style = PlotSeries::Style::LinePoints, c.fid.color = PlotColor::Blue;
     c.floor.label = "real images (floor)", c.floor.color = PlotColor::Gray;
     c.precision.label = "precision", c.precision.style = PlotSeries::Style::LinePoints, c.precision.color = PlotColor::Green;
     c.recall.label = "recall", c.recall.style = PlotSeries::Style::LinePoints, c.recall.color = PlotColor::Orange;
-    PlotPanel fid("FID of the EMA samples", "step", "FID", {c.fid, c.floor});
+    PlotPanel fid("FID of the EMA samples", x, "FID", {c.fid, c.floor});
     fid.log_y = true;
-    PlotPanel pr("precision and recall", "step", "", {c.precision, c.recall});
+    PlotPanel pr("precision and recall", x, "", {c.precision, c.recall});
     const double first = c.precision.x.front(), last = std::max(c.precision.x.back(), first + 1);
     pr.limits = std::array<double, 4>{first, last, 0.0, 1.0};
     figure.panels.push_back(fid);

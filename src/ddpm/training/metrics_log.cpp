@@ -15,14 +15,27 @@ MetricsLog::MetricsLog(const std::string& run_dir, int64_t resumed_step) {
     std::string line;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= resumed_step) kept += line + "\n";
+      if (j.is_discarded() || !j.contains("step") || j["step"].get<int64_t>() > resumed_step) continue;
+      kept += line + "\n";
+      if (j.contains("wall_s") && j["wall_s"].is_number() && j.contains("cpu_s") && j["cpu_s"].is_number()) {
+        wall_before_ = j["wall_s"].get<double>();
+        cpu_before_ = j["cpu_s"].get<double>();
+      } else {
+        clocks_ = false;
+      }
     }
   }
   write_file_atomically(path, kept);
   out_ = std::make_unique<AppendFile>(path);
+  wall_start_ = std::chrono::steady_clock::now();
+  cpu_start_ = std::clock();  // the process's CPU time, all threads (CLOCK_PROCESS_CPUTIME_ID on Linux)
 }
 
-void MetricsLog::write(const nlohmann::json& record) {
+void MetricsLog::write(nlohmann::json record) {
+  if (clocks_) {
+    record["wall_s"] = wall_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+    record["cpu_s"] = cpu_before_ + static_cast<double>(std::clock() - cpu_start_) / CLOCKS_PER_SEC;
+  }
   try {
     out_->append(record.dump() + "\n");
   } catch (const std::runtime_error& e) {
