@@ -56,6 +56,16 @@ TEST(CliTrain, ReadmeFolderCommandWithFashionPresetAt32) {
   auto train = run_cli("train " + data + " --flip --out " + dir + "/run --steps 1 --batch 2 --sample-every 0", true);
   ASSERT_EQ(train.status, 0) << train.out;
   EXPECT_EQ(read_json(dir + "/run/config.json")["model"]["unet"], unet);
+  // The learning rate a run gets without --lr: the fashion design's 2e-3; from --init weights, Ho et al.'s 2e-4
+  // (the network no longer comes from a preset); --lr as given.
+  EXPECT_EQ(read_json(dir + "/run/config.json")["lr"], 2e-3);
+  train = run_cli("train --data folder:" + dir + "/images --image-size 32 --init " + dir + "/run --out " + dir +
+                  "/more --steps 1 --batch 2 --sample-every 0", true);
+  ASSERT_EQ(train.status, 0) << train.out;
+  EXPECT_EQ(read_json(dir + "/more/config.json")["lr"], 2e-4);
+  train = run_cli("train " + data + " --lr 5e-4 --out " + dir + "/given --steps 1 --batch 2 --sample-every 0", true);
+  ASSERT_EQ(train.status, 0) << train.out;
+  EXPECT_EQ(read_json(dir + "/given/config.json")["lr"], 5e-4);
 }
 
 TEST(CliTrain, UNetShapeFlags) {
@@ -119,6 +129,7 @@ TEST(CliTrain, TrainingSettingsAreRecordedAndKept) {
   EXPECT_EQ(c["weight_decay"], 0.01);
   EXPECT_EQ(c["grad_clip"], 0.0);
   EXPECT_EQ(c["ema_warmup"], "power");
+  EXPECT_EQ(c["lr"], 2e-4);  // the MLP's default: Ho et al.'s
   ASSERT_EQ(run_cli("train --resume " + run + " --steps 6").status, 0);
   const auto state = read_json(run + "/checkpoints/step-00000006/state.json");
   EXPECT_EQ(state["config"]["lr_decay_end"], 4);

@@ -80,7 +80,9 @@ Subcommand add_train(CLI::App& parent) {
                   "the memory of --batch)")
       ->capture_default_str()->check(positive());
   app->add_option("--seed", c.seed, "seed of the whole run")->capture_default_str();
-  app->add_option("--lr", c.lr, "peak learning rate (AdamW)")->capture_default_str()->check(positive());
+  app->add_option("--lr", c.lr, "peak learning rate (AdamW); default: 2e-3 for a fashion-preset network, else 2e-4 "
+                               "(Ho et al.), also for --init weights")
+      ->check(positive());
   app->add_option("--warmup", c.warmup, "linear learning-rate warm-up steps: step s <= warmup trains at lr x s/warmup")
       ->capture_default_str()->check(non_negative());
   app->add_option("--lr-schedule", c.lr_schedule, "learning rate after the warm-up: constant, or cosine or linear "

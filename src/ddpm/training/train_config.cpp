@@ -118,6 +118,17 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   c.precision = j.value("precision", std::string("fp32"));  // runs before bf16 computed in fp32
 }
 
+double default_learning_rate(const std::string& preset) {
+  struct PresetRate {
+    const char* preset;
+    double lr;
+  };
+  static constexpr PresetRate kRates[] = {{"fashion", 2e-3}};
+  for (const auto& entry : kRates)
+    if (preset == entry.preset) return entry.lr;
+  return 2e-4;  // Ho et al.
+}
+
 TrainConfig check_train_config(TrainConfig c) {
   const auto positive = [](const char* field, double value) {
     if (!(std::isfinite(value) && value > 0.0))
@@ -130,7 +141,7 @@ TrainConfig check_train_config(TrainConfig c) {
   const auto at_least = [](const char* field, int64_t value, int64_t min) {
     if (value < min) throw std::invalid_argument(fmt::format("{} must be at least {}, got {}", field, min, value));
   };
-  positive("lr", c.lr);
+  non_negative("lr", c.lr);  // 0: the network's default, resolved when the network is known
   non_negative("grad_clip", c.grad_clip);
   non_negative("weight_decay", c.weight_decay);
   parse_prediction(c.prediction);  // throws for an unknown name

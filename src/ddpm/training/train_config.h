@@ -40,7 +40,7 @@ struct TrainConfig {
   int64_t accumulate = 1;              // micro-batches of `batch` examples per optimiser step
   // The optimiser, its learning rate and the EMA: functions of the step and of these values alone, all fixed
   // when the run starts (lr_decay_end included), so a run extended by --resume matches an uninterrupted one.
-  double lr = 2e-4;                    // AdamW's peak rate (Ho et al.: Adam, 2e-4)
+  double lr = 0.0;                     // AdamW's peak rate; 0: default_learning_rate's, fixed when the run starts
   int64_t warmup = 500;                // linear lr warm-up steps (Ho et al.: 5000 of 800k)
   std::string lr_schedule = "constant";  // after the warm-up: constant | cosine | linear (training/lr_schedule.h)
   int64_t lr_decay_end = 0;            // the step where the decay reaches zero (0: `steps` when the run starts)
@@ -65,7 +65,13 @@ struct TrainConfig {
   std::string precision = "fp32";
 };
 
-// Returns `config` if every field is finite and in range (lr > 0; grad_clip and weight_decay >= 0;
+// The peak learning rate of a run not given one, by the preset its network was chosen from (`preset`; empty for
+// a network from --init weights): Ho et al.'s 2e-4 (Adam, tuned for their 35.7M-parameter networks), except for
+// the 1.6M-parameter `fashion` U-Net and the networks fitted from its design: 2e-3, which reached the FID of
+// 2e-4 in about half the steps in the recipe study (docs/TRAINING.md) with no sign of instability.
+double default_learning_rate(const std::string& preset);
+
+// Returns `config` if every field is finite and in range (lr >= 0, 0 meaning the default; grad_clip and weight_decay >= 0;
 // ema_decay in [0, 1); counts at least 1, or 0 where 0 means "never"; a known learning-rate schedule and
 // EMA warm-up); otherwise std::invalid_argument names the first field that is not. The trainer checks new
 // and resumed runs alike, before any work.

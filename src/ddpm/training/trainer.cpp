@@ -66,6 +66,7 @@ Trainer::Trainer(TrainConfig config, std::string run_dir, bool choose_model, con
   } else {
     config_.prediction = to_string(config_.model.prediction);  // the given network's own
   }
+  if (config_.lr == 0.0) config_.lr = default_learning_rate(config_.preset);  // recorded: a resume keeps it
   use_classes();
   if (sample_shape(config_.model) != data_.sample_shape())
     throw std::invalid_argument(fmt::format("the network takes samples of shape [{}], the data's are [{}]",
