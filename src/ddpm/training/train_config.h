@@ -71,8 +71,8 @@ struct TrainConfig {
 // 2e-4 in about half the steps in the recipe study (docs/TRAINING.md) with no sign of instability.
 double default_learning_rate(const std::string& preset);
 
-// Returns `config` if every field is finite and in range (lr >= 0, 0 meaning the default; grad_clip and weight_decay >= 0;
-// ema_decay in [0, 1); counts at least 1, or 0 where 0 means "never"; a known learning-rate schedule and
+// Returns `config` if every field is finite and in range (lr >= 0, 0 meaning the default; grad_clip and
+// weight_decay >= 0; ema_decay in [0, 1); counts at least 1, or 0 where 0 means "never"; a known learning-rate schedule and
 // EMA warm-up); otherwise std::invalid_argument names the first field that is not. The trainer checks new
 // and resumed runs alike, before any work.
 TrainConfig check_train_config(TrainConfig config);
