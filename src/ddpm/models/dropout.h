@@ -7,7 +7,28 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
+
+#include "ddpm/core/random.h"
+
 namespace ddpm {
+
+// One mask: element i (in memory order) of the tensor it covers is multiplied by mask(i). A pure function
+// of i, so the fused normalisation (group_norm_silu.h) applies it without storing it and recomputes it for
+// the backward pass.
+struct DropoutMask {
+  uint64_t seed = 0;
+  uint64_t threshold = 0;  // drop where the element's 64-bit draw is below p·2⁶⁴
+  float scale = 1.0f;      // 1 / (1 - p)
+
+  float operator()(int64_t i) const {
+    constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;  // element i of a SplitMix64 stream (core/random.h)
+    return splitmix64(seed + static_cast<uint64_t>(i) * kGolden) < threshold ? 0.0f : scale;
+  }
+};
+
+// A new mask for probability p in (0, 1), its seed drawn from LibTorch's default CPU generator.
+DropoutMask draw_dropout_mask(double p);
 
 // x unchanged when !training or p == 0; otherwise x * mask (autograd flows through the product).
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training);

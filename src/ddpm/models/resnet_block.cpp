@@ -1,7 +1,7 @@
 // The U-Net residual block with its time-embedding injection (see resnet_block.h).
 #include "ddpm/models/resnet_block.h"
 
-#include "ddpm/models/dropout.h"
+#include "ddpm/models/group_norm_silu.h"
 #include "ddpm/models/mixed_precision.h"
 
 namespace ddpm {
@@ -19,10 +19,10 @@ ResnetBlockImpl::ResnetBlockImpl(const ResnetBlockOptions& o) : dropout_(o.dropo
 }
 
 torch::Tensor ResnetBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
-  auto h = apply_conv(conv1, torch::silu(norm1(x)));                                 // [B, out, H, W]
+  auto h = apply_conv(conv1, group_norm_silu(norm1, x));                              // [B, out, H, W]
   // The time-embedding projection, [B, 4 base] → [B, out], stays fp32, like the embedding (unet.cpp).
   h = h + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);  // + [B, out, 1, 1]
-  h = apply_conv(conv2, ddpm::dropout(torch::silu(norm2(h)), dropout_, is_training()));
+  h = apply_conv(conv2, group_norm_silu(norm2, h, dropout_, is_training()));
   return (conv_shortcut ? apply_conv(conv_shortcut, x) : x) + h;
 }
 

@@ -1,0 +1,156 @@
+// The fused GroupNorm → SiLU → dropout (models/group_norm_silu.h) against the three LibTorch operations it
+// replaces: forward values, all three gradients, the dropout masks, bf16 in and out, extreme and NaN inputs.
+// Tolerances: the fused kernel sums in a different order and computes e^x by its own polynomial (about 1 ulp),
+// so fp32 results agree to a few ulp of the values' scale (1e-5 absolute on O(1) values; gradients 1e-4
+// relative to their norm). bf16 results agree with the fp32 reference rounded to bf16 within one bf16 ulp
+// (2⁻⁷ relative) plus the fp32 difference.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "ddpm/models/dropout.h"
+#include "ddpm/models/group_norm_silu.h"
+#include "ddpm/models/mixed_precision.h"
+
+using namespace ddpm;
+
+namespace {
+
+// A GroupNorm with weights and biases away from their initial 1 and 0, so that a mix-up shows.
+torch::nn::GroupNorm make_norm(int64_t groups, int64_t channels, double gamma_scale = 1.0) {
+  torch::nn::GroupNorm norm(torch::nn::GroupNormOptions(groups, channels).eps(1e-5));
+  torch::NoGradGuard no_grad;
+  norm->weight.copy_(gamma_scale * (1.0 + 0.5 * torch::randn({channels})));
+  norm->bias.copy_(0.3 * torch::randn({channels}));
+  return norm;
+}
+
+torch::Tensor reference(const torch::nn::GroupNorm& norm, const torch::Tensor& x, double p, bool training) {
+  return ddpm::dropout(torch::silu(norm.ptr()->forward(x)), p, training);
+}
+
+double max_abs(const torch::Tensor& a) { return a.abs().max().item<double>(); }
+
+double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
+  return ((a - b).norm() / b.norm()).item<double>();
+}
+
+struct Gradients {
+  torch::Tensor x, gamma, beta;
+};
+
+// The gradients of Σ w·f(x) for a fixed random w, through the fused op or the reference.
+template <typename F>
+Gradients gradients(torch::nn::GroupNorm& norm, const torch::Tensor& x0, const torch::Tensor& w, F f) {
+  auto x = x0.detach().clone().requires_grad_(true);
+  norm->zero_grad();
+  (f(x).to(torch::kFloat32) * w).sum().backward();
+  return {x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
+}
+
+}  // namespace
+
+// Shapes with a channel length that leaves a tail after the 16-wide partial sums, several channels per group
+// and one channel per group, and a 2-D input (no spatial axes).
+TEST(GroupNormSiLU, ForwardAndGradientsMatchLibTorch) {
+  torch::manual_seed(0);
+  for (const auto& shape : std::vector<std::vector<int64_t>>{{3, 8, 5, 7}, {2, 4, 16, 16}, {5, 24}, {1, 32, 3, 3}}) {
+    const int64_t channels = shape[1], groups = channels == 24 ? 3 : channels == 32 ? 32 : 4;
+    auto norm = make_norm(groups, channels);
+    const auto x = 2.0 * torch::randn(shape) + 0.7;
+    const auto y = group_norm_silu(norm, x);
+    ASSERT_EQ(y.scalar_type(), torch::kFloat32);
+    EXPECT_LT(max_abs(y - reference(norm, x, 0.0, false)), 1e-5) << c10::IntArrayRef(shape);
+
+    const auto w = torch::randn(shape);
+    const auto fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });
+    const auto exact = gradients(norm, x, w, [&](const torch::Tensor& v) { return reference(norm, v, 0.0, false); });
+    EXPECT_LT(relative_error(fused.x, exact.x), 1e-4) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(fused.gamma, exact.gamma), 1e-4) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(fused.beta, exact.beta), 1e-4) << c10::IntArrayRef(shape);
+  }
+}
+
+// The same masks as models/dropout.h from the same generator state, in the forward pass and in the gradient;
+// none when not training.
+TEST(GroupNormSiLU, DropoutUsesTheSameMasks) {
+  torch::manual_seed(3);
+  auto norm = make_norm(4, 8);
+  const auto x = torch::randn({4, 8, 6, 6});
+  const auto w = torch::randn({4, 8, 6, 6});
+  torch::manual_seed(11);
+  const auto fused = group_norm_silu(norm, x, 0.3, true);
+  torch::manual_seed(11);
+  const auto exact = reference(norm, x, 0.3, true);
+  EXPECT_TRUE(torch::equal(fused.eq(0), exact.eq(0)));
+  const double dropped = fused.eq(0).to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(dropped, 0.3, 5.0 * std::sqrt(0.3 * 0.7 / x.numel()));
+  EXPECT_LT(max_abs(fused - exact), 2e-5);
+
+  torch::manual_seed(12);
+  const auto g_fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v, 0.3, true); });
+  torch::manual_seed(12);
+  const auto g_exact = gradients(norm, x, w, [&](const torch::Tensor& v) { return reference(norm, v, 0.3, true); });
+  EXPECT_LT(relative_error(g_fused.x, g_exact.x), 1e-4);
+  EXPECT_LT(relative_error(g_fused.gamma, g_exact.gamma), 1e-4);
+  EXPECT_LT(relative_error(g_fused.beta, g_exact.beta), 1e-4);
+
+  EXPECT_LT(max_abs(group_norm_silu(norm, x, 0.3, false) - reference(norm, x, 0.0, false)), 1e-5);
+}
+
+// Under a bf16 scope the result is bf16 (for the convolution that follows), its gradient comes back in bf16,
+// and a bf16 input is taken as it is; every value is the fp32 one rounded.
+TEST(GroupNormSiLU, Bf16InAndOut) {
+  torch::manual_seed(4);
+  auto norm = make_norm(4, 16);
+  const auto x = torch::randn({2, 16, 9, 9});
+  const auto exact = reference(norm, x, 0.0, false);
+  const PrecisionScope bf16(Precision::bf16);
+  const auto y = group_norm_silu(norm, x);
+  ASSERT_EQ(y.scalar_type(), torch::kBFloat16);
+  const auto tolerance = exact.abs() * std::ldexp(1.0, -7) + 1e-5;
+  EXPECT_TRUE((y.to(torch::kFloat32) - exact).abs().le(tolerance).all().item<bool>());
+
+  const auto x_low = x.to(torch::kBFloat16);
+  const auto from_low = group_norm_silu(norm, x_low);
+  const auto exact_low = reference(norm, x_low.to(torch::kFloat32), 0.0, false);
+  EXPECT_TRUE((from_low.to(torch::kFloat32) - exact_low).abs().le(exact_low.abs() * std::ldexp(1.0, -7) + 1e-5).all().item<bool>());
+
+  // Gradients: the bf16 input's gradient is bf16; both agree with fp32's to bf16's precision.
+  const auto w = torch::randn(x.sizes());
+  const auto fp32 = gradients(norm, x, w, [&](const torch::Tensor& v) { return reference(norm, v, 0.0, false); });
+  const auto low = gradients(norm, x_low, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });
+  EXPECT_EQ(low.x.scalar_type(), torch::kBFloat16);
+  EXPECT_LT(relative_error(low.x.to(torch::kFloat32), fp32.x), 0.02);
+  EXPECT_LT(relative_error(low.gamma, fp32.gamma), 0.02);
+  EXPECT_LT(relative_error(low.beta, fp32.beta), 0.02);
+}
+
+// Large |z| (e^z past float's range before the clamp) gives silu(z) → z or → 0 as LibTorch's does; a NaN
+// spoils its own group and no other.
+TEST(GroupNormSiLU, ExtremeAndNaNInputs) {
+  torch::manual_seed(5);
+  auto norm = make_norm(2, 4, 60.0);  // |z| up to a few hundred
+  auto x = torch::randn({2, 4, 8, 8});
+  const auto y = group_norm_silu(norm, x);
+  const auto exact = reference(norm, x, 0.0, false);
+  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+  EXPECT_TRUE((y - exact).abs().le(exact.abs() * 1e-5 + 1e-5).all().item<bool>());
+
+  x[1][2][3][4] = std::nanf("");  // example 1, group 1 (channels 2, 3)
+  const auto z = group_norm_silu(norm, x);
+  EXPECT_TRUE(torch::isnan(z[1].slice(0, 2, 4)).all().item<bool>());
+  EXPECT_TRUE(torch::isfinite(z[0]).all().item<bool>());
+  EXPECT_TRUE(torch::isfinite(z[1].slice(0, 0, 2)).all().item<bool>());
+}
+
+// Where the fused kernel does not apply (here a float64 input) the LibTorch operations give the result.
+TEST(GroupNormSiLU, OtherInputsTakeTheLibTorchPath) {
+  torch::manual_seed(6);
+  auto norm = make_norm(2, 4);
+  const auto x = torch::randn({2, 4, 3, 3}, torch::kFloat64);
+  const auto y = group_norm_silu(norm, x);
+  EXPECT_EQ(y.scalar_type(), torch::kFloat32);
+  EXPECT_LT(max_abs(y - reference(norm, x.to(torch::kFloat32), 0.0, false)), 1e-6);
+}
