@@ -26,20 +26,21 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t heads, int64_t 
 torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
   const auto qc = in_compute_precision(q), kc = in_compute_precision(k), vc = in_compute_precision(v);
 #if TORCH_VERSION_MAJOR >= 2
-  return at::scaled_dot_product_attention(qc, kc, vc).to(torch::kFloat32);
+  return at::scaled_dot_product_attention(qc, kc, vc);
 #else
   // The 1/√d scale applied to the product's result (diffusers folds it into baddbmm with β = 0, which LibTorch
   // 1.13's small-matrix kernel does not honour: it returned NaN scores now and then).
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   auto scores = torch::bmm(qc, kc.transpose(1, 2)).to(torch::kFloat32).mul_(scale);  // [B, N, N], scaled in fp32
-  return torch::bmm(in_compute_precision(scores.softmax(-1)), vc).to(torch::kFloat32);  // [B, N, d]
+  return torch::bmm(in_compute_precision(scores.softmax(-1)), vc);  // [B, N, d]
 #endif
 }
 
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   const auto B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const auto N = H * W, d = C / heads_;
-  auto h = group_norm(x).view({B, C, N}).transpose(1, 2);  // [B, N, C]
+  // In fp32: LibTorch 1.13's group_norm refuses bf16 activations with fp32 weights (7×7 maps: a small cast).
+  auto h = group_norm(x.to(torch::kFloat32)).view({B, C, N}).transpose(1, 2);  // [B, N, C]
   // Head j holds channels j·d .. j·d + d - 1 (diffusers' split): [B, N, C] ↔ [B·heads, N, d].
   const auto split = [&](const torch::Tensor& y) {
     return y.view({B, N, heads_, d}).transpose(1, 2).reshape({B * heads_, N, d});

@@ -54,13 +54,12 @@ torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) 
   const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
 #endif
   return at::conv2d(low(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding, *o.dilation(),
-                    o.groups())
-      .to(torch::kFloat32);
+                    o.groups());
 }
 
 torch::Tensor apply_linear(const torch::nn::Linear& linear, const torch::Tensor& x) {
   if (current == Precision::fp32) return linear.ptr()->forward(x);
-  return at::linear(low(x), low_parameter(linear->weight), low_parameter(linear->bias)).to(torch::kFloat32);
+  return at::linear(low(x), low_parameter(linear->weight), low_parameter(linear->bias));
 }
 
 torch::Tensor in_compute_precision(const torch::Tensor& x) { return current == Precision::bf16 ? low(x) : x; }

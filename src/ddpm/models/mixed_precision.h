@@ -1,9 +1,13 @@
 // bf16 mixed precision for the networks, the recipe of Micikevicius et al. 2018 in bf16 (whose fp32-sized
 // exponent needs no loss scaling): the weights stay fp32, so the optimizer, EMA and model files see fp32
 // only; the products (convolutions, linear layers, attention's two matrix products) take bf16 copies of
-// their inputs and weights and hand fp32 on; normalisation, activations, residual sums and the loss run in
-// fp32. LibTorch's autocast would instead pass bf16 activations into group_norm, which LibTorch 1.13's CPU
-// kernels run 4-14x slower than fp32 and refuse with fp32 weights.
+// their weights, and the activations between them stay bf16, as under PyTorch's autocast: residual sums,
+// skip concatenations and upsampling run on bf16, and the fused GroupNorm → SiLU (group_norm_silu.h) reads
+// bf16 and writes bf16 while computing its statistics in fp32. A network's output, the time embedding, the
+// loss and the optimizer are fp32. LibTorch's own autocast is not used: it passes bf16 activations into
+// LibTorch 1.13's group_norm, which runs them 4-14x slower than fp32 and refuses them with fp32 weights.
+// Keeping the activations in bf16 removed the casts that were a quarter of a bf16 training step
+// (docs/PERFORMANCE.md).
 //
 // The precision is a scope, as LibTorch's autocast is: a PrecisionScope on the calling thread sets it for
 // every network forward (and the backward pass of what it recorded) inside it.
@@ -52,7 +56,7 @@ class PrecisionScope {
 // The precision of the innermost scope on this thread; fp32 outside any.
 Precision compute_precision();
 
-// The layer applied in the compute precision; the result is fp32 either way.
+// The layer applied in the compute precision; the result is in the compute precision too (bf16 or fp32).
 torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x);
 torch::Tensor apply_linear(const torch::nn::Linear& linear, const torch::Tensor& x);
 

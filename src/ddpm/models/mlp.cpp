@@ -43,7 +43,7 @@ torch::Tensor MLPImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t,
   if (auto c = class_embedding_of(class_embedding, classes(), labels, x_t.size(0), "MLP"); c.defined()) temb = temb + c;
   auto h = torch::cat({x_t, temb}, 1);  // [B, d + E]
   for (auto& layer : hidden_) h = torch::silu(apply_linear(layer, h));
-  return apply_linear(out, h);  // [B, d]
+  return apply_linear(out, h).to(torch::kFloat32);  // [B, d]
 }
 
 }  // namespace ddpm

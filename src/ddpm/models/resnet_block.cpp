@@ -20,8 +20,9 @@ ResnetBlockImpl::ResnetBlockImpl(const ResnetBlockOptions& o) : dropout_(o.dropo
 
 torch::Tensor ResnetBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
   auto h = apply_conv(conv1, group_norm_silu(norm1, x));                              // [B, out, H, W]
-  // The time-embedding projection, [B, 4 base] → [B, out], stays fp32, like the embedding (unet.cpp).
-  h = h + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);  // + [B, out, 1, 1]
+  // The time-embedding projection, [B, 4 base] → [B, out], is fp32 like the embedding (unet.cpp), added in
+  // h's precision.
+  h = h + time_emb_proj(torch::silu(temb)).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);  // + [B, out, 1, 1]
   h = apply_conv(conv2, group_norm_silu(norm2, h, dropout_, is_training()));
   return (conv_shortcut ? apply_conv(conv_shortcut, x) : x) + h;
 }

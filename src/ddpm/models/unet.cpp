@@ -54,7 +54,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t
   for (auto& block : down_blocks_) h = block->forward(h, temb, skips);
   h = mid_block->forward(h, temb);
   for (auto& block : up_blocks_) h = block->forward(h, temb, skips);
-  return apply_conv(conv_out, group_norm_silu(conv_norm_out, h));  // [B, C, H, W]
+  return apply_conv(conv_out, group_norm_silu(conv_norm_out, h)).to(torch::kFloat32);  // [B, C, H, W]
 }
 
 }  // namespace ddpm
