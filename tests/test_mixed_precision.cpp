@@ -12,6 +12,7 @@
 #include "ddpm/models/mixed_precision.h"
 #include "ddpm/models/model_config.h"
 #include "ddpm/models/mlp.h"
+#include "ddpm/models/resnet_block.h"
 #include "ddpm/models/unet.h"
 #include "ddpm/runtime/precision.h"
 #include "ddpm/training/gradient_step.h"
@@ -97,9 +98,35 @@ TEST(MixedPrecision, MLPForwardIsCloseToFp32) {
   const auto t = torch::randint(0, 1000, {32}, torch::kLong);
   const auto fp32 = net.forward(x, t);
   const PrecisionScope scope(Precision::bf16);
-  const double error = relative_error(net.forward(x, t), fp32);
+  const auto bf16 = net.forward(x, t);
+  EXPECT_EQ(bf16.dtype(), torch::kFloat32);
+  const double error = relative_error(bf16, fp32);
   EXPECT_LT(error, 0.02);
   EXPECT_GT(error, 1e-4);
+}
+
+// Between the layers the activations stay in the compute precision (no cast back to fp32 after a product):
+// a convolution, a linear layer and a residual block hand on bf16 under a bf16 scope and fp32 outside it.
+TEST(MixedPrecision, ActivationsStayInTheComputePrecision) {
+  torch::manual_seed(7);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(16, 16, 3).padding(1));
+  torch::nn::Linear linear(16, 8);
+  ResnetBlock block(ResnetBlockOptions{16, 32, 64, 4, 1e-6, 0.1});
+  block->train();
+  const auto x = torch::randn({2, 16, 8, 8});
+  const auto temb = torch::randn({2, 64});
+  EXPECT_EQ(apply_conv(conv, x).scalar_type(), torch::kFloat32);
+  EXPECT_EQ(block->forward(x, temb).scalar_type(), torch::kFloat32);
+  const PrecisionScope scope(Precision::bf16);
+  EXPECT_EQ(apply_conv(conv, x).scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(apply_linear(linear, torch::randn({3, 16})).scalar_type(), torch::kBFloat16);
+  const auto h = block->forward(apply_conv(conv, x), temb);
+  EXPECT_EQ(h.scalar_type(), torch::kBFloat16);
+  // Its gradient comes back to the fp32 input in fp32.
+  auto input = x.clone().requires_grad_(true);
+  block->forward(apply_conv(conv, input), temb).to(torch::kFloat32).sum().backward();
+  EXPECT_EQ(input.grad().scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(torch::isfinite(input.grad()).all().item<bool>());
 }
 
 // Training in bf16: the weights, their gradients and the loss stay fp32, and the gradient points where the
