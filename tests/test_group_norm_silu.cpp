@@ -52,11 +52,12 @@ Gradients gradients(torch::nn::GroupNorm& norm, const torch::Tensor& x0, const t
 }  // namespace
 
 // Shapes with a channel length that leaves a tail after the 16-wide partial sums, several channels per group
-// and one channel per group, and a 2-D input (no spatial axes).
+// and one channel per group, a 2-D input (no spatial axes), and one large enough to be split between threads.
 TEST(GroupNormSiLU, ForwardAndGradientsMatchLibTorch) {
   torch::manual_seed(0);
-  for (const auto& shape : std::vector<std::vector<int64_t>>{{3, 8, 5, 7}, {2, 4, 16, 16}, {5, 24}, {1, 32, 3, 3}}) {
-    const int64_t channels = shape[1], groups = channels == 24 ? 3 : channels == 32 ? 32 : 4;
+  for (const auto& shape :
+       std::vector<std::vector<int64_t>>{{3, 8, 5, 7}, {2, 4, 16, 16}, {5, 24}, {1, 32, 3, 3}, {8, 64, 16, 16}}) {
+    const int64_t channels = shape[1], groups = channels == 24 ? 3 : channels == 4 || channels == 8 ? 4 : 32;
     auto norm = make_norm(groups, channels);
     const auto x = 2.0 * torch::randn(shape) + 0.7;
     const auto y = group_norm_silu(norm, x);
@@ -100,16 +101,20 @@ TEST(GroupNormSiLU, DropoutUsesTheSameMasks) {
 }
 
 // Under a bf16 scope the result is bf16 (for the convolution that follows), its gradient comes back in bf16,
-// and a bf16 input is taken as it is; every value is the fp32 one rounded.
+// and a bf16 input is taken as it is; every value is the fp32 one rounded to nearest (even).
 TEST(GroupNormSiLU, Bf16InAndOut) {
   torch::manual_seed(4);
   auto norm = make_norm(4, 16);
   const auto x = torch::randn({2, 16, 9, 9});
   const auto exact = reference(norm, x, 0.0, false);
+  const auto fused_fp32 = group_norm_silu(norm, x);
+  const auto from_low_in_fp32 = group_norm_silu(norm, x.to(torch::kBFloat16));  // bf16 in, fp32 scope: fp32 out
+  EXPECT_EQ(from_low_in_fp32.scalar_type(), torch::kFloat32);
   const PrecisionScope bf16(Precision::bf16);
   const auto y = group_norm_silu(norm, x);
   ASSERT_EQ(y.scalar_type(), torch::kBFloat16);
-  const auto tolerance = exact.abs() * std::ldexp(1.0, -7) + 1e-5;
+  EXPECT_TRUE(torch::equal(y, fused_fp32.to(torch::kBFloat16)));  // LibTorch's rounding, bit for bit
+  const auto tolerance = exact.abs() * std::ldexp(1.0, -8) + 1e-5;  // half a bf16 ulp
   EXPECT_TRUE((y.to(torch::kFloat32) - exact).abs().le(tolerance).all().item<bool>());
 
   const auto x_low = x.to(torch::kBFloat16);
@@ -143,6 +148,33 @@ TEST(GroupNormSiLU, ExtremeAndNaNInputs) {
   EXPECT_TRUE(torch::isnan(z[1].slice(0, 2, 4)).all().item<bool>());
   EXPECT_TRUE(torch::isfinite(z[0]).all().item<bool>());
   EXPECT_TRUE(torch::isfinite(z[1].slice(0, 0, 2)).all().item<bool>());
+}
+
+// A mean far from its spread (|μ| = 1000 σ): values and gradients against a float64 reference of the same
+// input. fp32 spacing at 1000 is 6e-5, so 1e-3 is loose for a kernel that centres on μ and tight for one whose
+// terms of size |μ|/σ cancel (the gradient's c₂ x + c₃ form loses about three digits here).
+TEST(GroupNormSiLU, LargeMeanAgainstFloat64) {
+  torch::manual_seed(7);
+  auto norm = make_norm(4, 8);
+  const auto x = (1000.0 + torch::randn({2, 8, 12, 12})).to(torch::kFloat32);
+  const auto w = torch::randn(x.sizes());
+  const auto fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });
+  auto x64 = x.to(torch::kFloat64).requires_grad_(true);
+  auto gamma = norm->weight.detach().to(torch::kFloat64).requires_grad_(true);
+  auto beta = norm->bias.detach().to(torch::kFloat64).requires_grad_(true);
+  const auto y64 = torch::silu(torch::group_norm(x64, 4, gamma, beta, 1e-5));
+  (y64 * w.to(torch::kFloat64)).sum().backward();
+  torch::NoGradGuard no_grad;
+  EXPECT_LT(max_abs(group_norm_silu(norm, x).to(torch::kFloat64) - y64), 1e-3);
+  EXPECT_LT(relative_error(fused.x.to(torch::kFloat64), x64.grad()), 1e-3);
+  EXPECT_LT(relative_error(fused.gamma.to(torch::kFloat64), gamma.grad()), 1e-3);
+  EXPECT_LT(relative_error(fused.beta.to(torch::kFloat64), beta.grad()), 1e-4);
+}
+
+// Channels that do not divide into the groups are refused, as LibTorch's GroupNorm refuses them.
+TEST(GroupNormSiLU, RefusesChannelsThatDoNotDivideIntoGroups) {
+  const auto x = torch::randn({2, 6, 3, 3});
+  EXPECT_THROW(group_norm_silu(torch::nn::GroupNorm(torch::nn::GroupNormOptions(4, 6)), x), c10::Error);
 }
 
 // Where the fused kernel does not apply (here a float64 input) the LibTorch operations give the result.

@@ -39,8 +39,9 @@ torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k,
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   const auto B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const auto N = H * W, d = C / heads_;
-  // In fp32: LibTorch 1.13's group_norm refuses bf16 activations with fp32 weights (7×7 maps: a small cast).
-  auto h = group_norm(x.to(torch::kFloat32)).view({B, C, N}).transpose(1, 2);  // [B, N, C]
+  // Normalised in fp32 (LibTorch 1.13's group_norm refuses bf16 activations with fp32 weights; attention's maps
+  // are small), then cast once for the three products.
+  auto h = in_compute_precision(group_norm(x.to(torch::kFloat32)).view({B, C, N}).transpose(1, 2));  // [B, N, C]
   // Head j holds channels j·d .. j·d + d - 1 (diffusers' split): [B, N, C] ↔ [B·heads, N, d].
   const auto split = [&](const torch::Tensor& y) {
     return y.view({B, N, heads_, d}).transpose(1, 2).reshape({B * heads_, N, d});

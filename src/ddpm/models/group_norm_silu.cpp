@@ -5,9 +5,10 @@
 //   forward   μ, σ² of the slice (two passes over the cached slice), then per channel c with
 //             a_c = γ_c / √(σ² + ε), b_c = β_c − μ a_c:  z = a_c x + b_c,  y = z σ(z) · mask
 //   backward  g = dy · mask · σ(z) (1 + z (1 − σ(z))), the SiLU's derivative at the recomputed z; then the
-//             GroupNorm gradient, with M = D·HW, r = 1/√(σ² + ε), S = Σ_c γ_c Σ g x and B = Σ_c γ_c Σ g:
-//               dx = r γ_c g + c₂ x + c₃,   c₂ = (B μ − S) r³ / M,   c₃ = −c₂ μ − B r / M,
-//             dγ_c = Σ_n r (Σ g x − μ Σ g),   dβ_c = Σ_n Σ g.
+//             GroupNorm gradient, with M = D·HW, r = 1/√(σ² + ε), S = Σ_c γ_c Σ g (x − μ) and B = Σ_c γ_c Σ g:
+//               dx = r γ_c g − (S r³ / M) (x − μ) − B r / M,
+//             dγ_c = Σ_n r Σ g (x − μ),   dβ_c = Σ_n Σ g.
+//             (Centred on μ, so nothing cancels where |μ| ≫ σ.)
 // Nothing but μ and r is stored for the backward pass: z and the mask are recomputed from x and the
 // mask's seed. The row loops are plain float arithmetic that the compiler vectorises, cloned for AVX-512,
 // AVX2 and the baseline and chosen at load time, because the library is built for any x86-64.
@@ -16,6 +17,7 @@
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -45,7 +47,8 @@ inline uint32_t float_to_bits(float f) {
   return u;
 }
 
-// e^x to about one unit in the last place: x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r by Cephes' expf
+// e^x to about one unit in the last place for x in [−87, 88] (outside, the value at the nearer end: enough
+// for the sigmoid, which is all it serves): x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r by Cephes' expf
 // polynomial, 2^k through the exponent bits. Branch-free, so loops calling it vectorise; NaN stays NaN.
 inline float exp_approx(float x) {
   const float clamped = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
@@ -101,8 +104,9 @@ DDPM_VECTOR_CLONES float row_sum(const float* x, int64_t n) {
   return lane_sum(n, [x](int64_t i) { return x[i]; });
 }
 
-DDPM_VECTOR_CLONES float row_dot(const float* x, const float* y, int64_t n) {
-  return lane_sum(n, [x, y](int64_t i) { return x[i] * y[i]; });
+// Σ g (x − mean).
+DDPM_VECTOR_CLONES float row_centred_dot(const float* g, const float* x, int64_t n, float mean) {
+  return lane_sum(n, [g, x, mean](int64_t i) { return g[i] * (x[i] - mean); });
 }
 
 DDPM_VECTOR_CLONES float row_centred_squares(const float* x, int64_t n, float mean) {
@@ -125,9 +129,10 @@ DDPM_VECTOR_CLONES void silu_grad_row(const float* x, const float* dy, int64_t n
   }
 }
 
-DDPM_VECTOR_CLONES void input_grad_row(const float* g, const float* x, int64_t n, float k, float c2, float c3,
-                                       float* dx) {
-  for (int64_t i = 0; i < n; ++i) dx[i] = k * g[i] + c2 * x[i] + c3;
+// dx = k g + c₂ (x − mean) + c₃.
+DDPM_VECTOR_CLONES void input_grad_row(const float* g, const float* x, int64_t n, float mean, float k, float c2,
+                                       float c3, float* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = k * g[i] + c2 * (x[i] - mean) + c3;
 }
 
 // y[i] *= mask(first + i).
@@ -135,38 +140,43 @@ DDPM_VECTOR_CLONES void mask_row(float* y, int64_t n, int64_t first, DropoutMask
   for (int64_t i = 0; i < n; ++i) y[i] *= mask(first + i);
 }
 
-// A tensor's values as float rows: fp32 in place, bf16 widened into a buffer (one slice at a time).
+// A contiguous fp32 or bf16 tensor's values as float rows: fp32 in place, bf16 widened into a buffer (one
+// slice at a time). bf16 is read as its bits (c10::BFloat16 holds exactly those 16 bits).
 class FloatView {
  public:
-  explicit FloatView(const torch::Tensor& t) : t_(t), bf16_(t.scalar_type() == torch::kBFloat16) {}
+  explicit FloatView(const torch::Tensor& t)
+      : fp32_(t.scalar_type() == torch::kFloat32 ? t.data_ptr<float>() : nullptr),
+        bf16_(fp32_ ? nullptr : reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>())) {}
   const float* slice(int64_t first, int64_t n, std::vector<float>& buffer) const {
-    if (!bf16_) return t_.data_ptr<float>() + first;
+    if (fp32_) return fp32_ + first;
     buffer.resize(static_cast<size_t>(n));
-    widen(reinterpret_cast<const uint16_t*>(t_.data_ptr<at::BFloat16>()) + first, n, buffer.data());
+    widen(bf16_ + first, n, buffer.data());
     return buffer.data();
   }
 
  private:
-  const torch::Tensor& t_;
-  bool bf16_;
+  const float* fp32_;
+  const uint16_t* bf16_;
 };
 
-// Writes float rows into a tensor that is fp32 (directly) or bf16 (through a buffer).
+// Writes float rows into a contiguous tensor that is fp32 (directly) or bf16 (through a buffer, rounded).
 class FloatSink {
  public:
-  explicit FloatSink(torch::Tensor& t) : t_(t), bf16_(t.scalar_type() == torch::kBFloat16) {}
+  explicit FloatSink(torch::Tensor& t)
+      : fp32_(t.scalar_type() == torch::kFloat32 ? t.data_ptr<float>() : nullptr),
+        bf16_(fp32_ ? nullptr : reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>())) {}
   float* row(int64_t first, int64_t n, std::vector<float>& buffer) const {
-    if (!bf16_) return t_.data_ptr<float>() + first;
+    if (fp32_) return fp32_ + first;
     buffer.resize(static_cast<size_t>(n));
     return buffer.data();
   }
   void commit(int64_t first, int64_t n, const float* row) const {
-    if (bf16_) narrow(row, n, reinterpret_cast<uint16_t*>(t_.data_ptr<at::BFloat16>()) + first);
+    if (bf16_) narrow(row, n, bf16_ + first);
   }
 
  private:
-  torch::Tensor& t_;
-  bool bf16_;
+  float* fp32_;
+  uint16_t* bf16_;
 };
 
 struct Shape {
@@ -218,7 +228,7 @@ void forward_kernel(const torch::Tensor& x, const torch::Tensor& gamma, const to
   });
 }
 
-// Fills dx and, per example and channel, Σ g x and Σ g (for dγ and dβ).
+// Fills dx and, per example and channel, Σ g (x − μ) and Σ g (for dγ and dβ).
 void backward_kernel(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& gamma,
                      const torch::Tensor& beta, const torch::Tensor& mean, const torch::Tensor& rstd,
                      const DropoutMask* mask, const Shape& s, torch::Tensor& dx, torch::Tensor& sum_gx,
@@ -252,20 +262,21 @@ void backward_kernel(const torch::Tensor& x, const torch::Tensor& dy, const torc
           dyc = gc;
         }
         silu_grad_row(xs + offset, dyc, s.HW, static_cast<float>(a), static_cast<float>(b[channel] - mu * a), gc);
-        const float gx = row_dot(gc, xs + offset, s.HW), gs = row_sum(gc, s.HW);
+        const float gx = row_centred_dot(gc, xs + offset, s.HW, static_cast<float>(mu)), gs = row_sum(gc, s.HW);
         gx_out[n * s.C + channel] = gx;
         g_out[n * s.C + channel] = gs;
         S += w[channel] * static_cast<double>(gx);
         B += w[channel] * static_cast<double>(gs);
       }
       const double M = static_cast<double>(length);
-      const double c2 = (B * mu - S) * r * r * r / M;
-      const double c3 = -c2 * mu - B * r / M;
+      const double c2 = -S * r * r * r / M;
+      const double c3 = -B * r / M;
       for (int64_t c = 0; c < s.D; ++c) {
         const int64_t offset = c * s.HW, row_start = start + offset;
         float* row = out.row(row_start, s.HW, out_buffer);
-        input_grad_row(g.data() + offset, xs + offset, s.HW, static_cast<float>(r * w[first_channel + c]),
-                       static_cast<float>(c2), static_cast<float>(c3), row);
+        input_grad_row(g.data() + offset, xs + offset, s.HW, static_cast<float>(mu),
+                       static_cast<float>(r * w[first_channel + c]), static_cast<float>(c2), static_cast<float>(c3),
+                       row);
         out.commit(row_start, s.HW, row);
       }
     }
@@ -307,6 +318,8 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    // The kernel's arithmetic is not recorded: no second derivatives.
+    TORCH_CHECK(!torch::GradMode::is_enabled(), "group_norm_silu: double backward is not supported");
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &gamma = saved[1], &beta = saved[2], &mean = saved[3], &rstd = saved[4];
     const Shape s = shape_of(x, ctx->saved_data["groups"].toInt());
@@ -318,10 +331,9 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
     auto sum_gx = torch::empty({s.N, s.C}, x.options().dtype(torch::kFloat32));
     auto sum_g = torch::empty_like(sum_gx);
     backward_kernel(x, dy, gamma, beta, mean, rstd, scale > 0.0 ? &mask : nullptr, s, dx, sum_gx, sum_g);
-    // dγ_c = Σ_n r (Σ g x − μ Σ g), dβ_c = Σ_n Σ g, over [N, C] partial sums (small: done by LibTorch).
-    const auto per_channel = [&](const torch::Tensor& t) { return t.repeat_interleave(s.D, 1); };  // [N, G] → [N, C]
-    const auto mu = per_channel(mean.view({s.N, s.groups})), r = per_channel(rstd.view({s.N, s.groups}));
-    const auto d_gamma = (r * (sum_gx - mu * sum_g)).sum(0);
+    // dγ_c = Σ_n r Σ g (x − μ), dβ_c = Σ_n Σ g, over [N, C] partial sums (small: done by LibTorch).
+    const auto r = rstd.view({s.N, s.groups}).repeat_interleave(s.D, 1);  // [N, G] → [N, C]
+    const auto d_gamma = (r * sum_gx).sum(0);
     const auto d_beta = sum_g.sum(0);
     return {dx, d_gamma, d_beta, torch::Tensor(), torch::Tensor(), torch::Tensor(),
             torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -345,6 +357,8 @@ torch::Tensor group_norm_silu(const torch::nn::GroupNorm& norm, const torch::Ten
   const auto& o = norm->options;
   TORCH_CHECK(x.size(1) == o.num_channels(), "group_norm_silu: expected ", o.num_channels(), " channels, got ",
               x.size(1));
+  TORCH_CHECK(o.num_channels() % o.num_groups() == 0, "group_norm_silu: ", o.num_channels(),
+              " channels do not divide into ", o.num_groups(), " groups");
   const auto out_type = compute_precision() == Precision::bf16 ? torch::kBFloat16 : torch::kFloat32;
   DropoutMask mask{0, 0, 0.0f};  // scale 0: none
   if (p > 0.0) mask = draw_dropout_mask(p);

@@ -4,6 +4,9 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <algorithm>
 #include <stdexcept>
@@ -36,7 +39,14 @@ void configure_cpu_runtime(int threads) {
   if (threads < 0 || threads > max_cpu_threads())
     throw std::invalid_argument(
         fmt::format("threads must be from 0 (every core) to {} (4 per core), got {}", max_cpu_threads(), threads));
-  torch::set_num_threads(threads > 0 ? threads : cpu_cores());
+  const int team = threads > 0 ? threads : cpu_cores();
+  torch::set_num_threads(team);
+#ifdef _OPENMP
+  // ddpm's own parallel loops (at::parallel_for, inline) run on the OpenMP runtime ddpm was linked with. With
+  // Debian's LibTorch that is LibTorch's own and the call above set it; a PyTorch wheel's LibTorch carries a
+  // renamed copy, which leaves ddpm's at its default of every core unless told as well.
+  omp_set_num_threads(team);
+#endif
   set_blas_threads(1);
   constexpr int kOneGiB = 1 << 30;
   mallopt(M_MMAP_THRESHOLD, kOneGiB);
