@@ -73,6 +73,52 @@ TEST(GroupNormSiLU, ForwardAndGradientsMatchLibTorch) {
   }
 }
 
+// Channels-last inputs (the bf16 convolutions' layout) keep their layout and give the same values, gradients
+// and dropout masks (counted in [N, C, H, W] order, as models/dropout.h) as LibTorch's operations on the
+// same tensor and as the same values laid out [N, C, H, W].
+// Shapes: one example whose rows are split into two chunks (the passes spread over chunks, as in batch-1
+// sampling), examples enough for every thread with two chunks each, and small odd sizes.
+TEST(GroupNormSiLU, ChannelsLastMatchesLibTorch) {
+  torch::manual_seed(8);
+  for (const auto& shape :
+       std::vector<std::vector<int64_t>>{{1, 64, 32, 32}, {16, 32, 40, 40}, {3, 8, 5, 7}, {16, 96, 7, 7}}) {
+    auto norm = make_norm(shape[1] == 8 ? 4 : 32, shape[1]);
+    const auto x = (2.0 * torch::randn(shape) + 0.7).contiguous(at::MemoryFormat::ChannelsLast);
+    const auto w = torch::randn(shape);
+    torch::manual_seed(21);
+    const auto y = group_norm_silu(norm, x, 0.2, true);
+    torch::manual_seed(21);
+    const auto exact = reference(norm, x, 0.2, true);
+    EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast)) << c10::IntArrayRef(shape);
+    EXPECT_TRUE(torch::equal(y.eq(0), exact.eq(0))) << c10::IntArrayRef(shape);
+    EXPECT_LT(max_abs(y - exact), 2e-5) << c10::IntArrayRef(shape);
+    torch::manual_seed(21);  // the same masks as the same tensor laid out [N, C, H, W]
+    EXPECT_LT(max_abs(y - group_norm_silu(norm, x.contiguous(), 0.2, true)), 2e-5) << c10::IntArrayRef(shape);
+
+    const auto dropped = [&](const torch::Tensor& v) { return group_norm_silu(norm, v, 0.2, true); };
+    const auto dropped_exact = [&](const torch::Tensor& v) { return reference(norm, v, 0.2, true); };
+    torch::manual_seed(22);
+    const auto fused = gradients(norm, x, w, dropped);
+    torch::manual_seed(22);
+    const auto exact_grad = gradients(norm, x, w, dropped_exact);
+    EXPECT_TRUE(fused.x.is_contiguous(at::MemoryFormat::ChannelsLast)) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(fused.x, exact_grad.x), 1e-4) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(fused.gamma, exact_grad.gamma), 1e-4) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(fused.beta, exact_grad.beta), 1e-4) << c10::IntArrayRef(shape);
+
+    // bf16 out, and bf16 in, both channels-last: LibTorch's rounding of the fp32 result, bit for bit.
+    const auto fp32 = group_norm_silu(norm, x);
+    const PrecisionScope bf16(Precision::bf16);
+    const auto low = group_norm_silu(norm, x);
+    EXPECT_TRUE(low.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(torch::equal(low, fp32.to(torch::kBFloat16))) << c10::IntArrayRef(shape);
+    const auto x_low = x.to(torch::kBFloat16);
+    const auto exact_low = reference(norm, x_low.to(torch::kFloat32), 0.0, false);
+    const auto tolerance = exact_low.abs() * std::ldexp(1.0, -7) + 1e-5;
+    EXPECT_TRUE((group_norm_silu(norm, x_low).to(torch::kFloat32) - exact_low).abs().le(tolerance).all().item<bool>());
+  }
+}
+
 // The same masks as models/dropout.h from the same generator state, in the forward pass and in the gradient;
 // none when not training.
 TEST(GroupNormSiLU, DropoutUsesTheSameMasks) {
@@ -137,17 +183,19 @@ TEST(GroupNormSiLU, Bf16InAndOut) {
 TEST(GroupNormSiLU, ExtremeAndNaNInputs) {
   torch::manual_seed(5);
   auto norm = make_norm(2, 4, 60.0);  // |z| up to a few hundred
-  auto x = torch::randn({2, 4, 8, 8});
-  const auto y = group_norm_silu(norm, x);
-  const auto exact = reference(norm, x, 0.0, false);
-  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
-  EXPECT_TRUE((y - exact).abs().le(exact.abs() * 1e-5 + 1e-5).all().item<bool>());
+  for (const auto layout : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+    auto x = torch::randn({2, 4, 8, 8}).contiguous(layout);
+    const auto y = group_norm_silu(norm, x);
+    const auto exact = reference(norm, x, 0.0, false);
+    EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+    EXPECT_TRUE((y - exact).abs().le(exact.abs() * 1e-5 + 1e-5).all().item<bool>());
 
-  x[1][2][3][4] = std::nanf("");  // example 1, group 1 (channels 2, 3)
-  const auto z = group_norm_silu(norm, x);
-  EXPECT_TRUE(torch::isnan(z[1].slice(0, 2, 4)).all().item<bool>());
-  EXPECT_TRUE(torch::isfinite(z[0]).all().item<bool>());
-  EXPECT_TRUE(torch::isfinite(z[1].slice(0, 0, 2)).all().item<bool>());
+    x[1][2][3][4] = std::nanf("");  // example 1, group 1 (channels 2, 3)
+    const auto z = group_norm_silu(norm, x);
+    EXPECT_TRUE(torch::isnan(z[1].slice(0, 2, 4)).all().item<bool>());
+    EXPECT_TRUE(torch::isfinite(z[0]).all().item<bool>());
+    EXPECT_TRUE(torch::isfinite(z[1].slice(0, 0, 2)).all().item<bool>());
+  }
 }
 
 // A mean far from its spread (|μ| = 1000 σ): values and gradients against a float64 reference of the same
@@ -156,19 +204,21 @@ TEST(GroupNormSiLU, ExtremeAndNaNInputs) {
 TEST(GroupNormSiLU, LargeMeanAgainstFloat64) {
   torch::manual_seed(7);
   auto norm = make_norm(4, 8);
-  const auto x = (1000.0 + torch::randn({2, 8, 12, 12})).to(torch::kFloat32);
-  const auto w = torch::randn(x.sizes());
-  const auto fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });
-  auto x64 = x.to(torch::kFloat64).requires_grad_(true);
-  auto gamma = norm->weight.detach().to(torch::kFloat64).requires_grad_(true);
-  auto beta = norm->bias.detach().to(torch::kFloat64).requires_grad_(true);
-  const auto y64 = torch::silu(torch::group_norm(x64, 4, gamma, beta, 1e-5));
-  (y64 * w.to(torch::kFloat64)).sum().backward();
-  torch::NoGradGuard no_grad;
-  EXPECT_LT(max_abs(group_norm_silu(norm, x).to(torch::kFloat64) - y64), 1e-3);
-  EXPECT_LT(relative_error(fused.x.to(torch::kFloat64), x64.grad()), 1e-3);
-  EXPECT_LT(relative_error(fused.gamma.to(torch::kFloat64), gamma.grad()), 1e-3);
-  EXPECT_LT(relative_error(fused.beta.to(torch::kFloat64), beta.grad()), 1e-4);
+  for (const auto layout : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+    const auto x = (1000.0 + torch::randn({2, 8, 12, 12})).to(torch::kFloat32).contiguous(layout);
+    const auto w = torch::randn(x.sizes());
+    const auto fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });
+    auto x64 = x.to(torch::kFloat64).requires_grad_(true);
+    auto gamma = norm->weight.detach().to(torch::kFloat64).requires_grad_(true);
+    auto beta = norm->bias.detach().to(torch::kFloat64).requires_grad_(true);
+    const auto y64 = torch::silu(torch::group_norm(x64, 4, gamma, beta, 1e-5));
+    (y64 * w.to(torch::kFloat64)).sum().backward();
+    torch::NoGradGuard no_grad;
+    EXPECT_LT(max_abs(group_norm_silu(norm, x).to(torch::kFloat64) - y64), 1e-3);
+    EXPECT_LT(relative_error(fused.x.to(torch::kFloat64), x64.grad()), 1e-3);
+    EXPECT_LT(relative_error(fused.gamma.to(torch::kFloat64), gamma.grad()), 1e-3);
+    EXPECT_LT(relative_error(fused.beta.to(torch::kFloat64), beta.grad()), 1e-4);
+  }
 }
 
 // Channels that do not divide into the groups are refused, as LibTorch's GroupNorm refuses them.

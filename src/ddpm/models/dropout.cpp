@@ -25,7 +25,7 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p == 0.0) return x;
   if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32) return torch::dropout(x, p, /*train=*/true);
   const DropoutMask draw = draw_dropout_mask(p);
-  auto mask = torch::empty_like(x);  // dense, x's memory format: element i of memory pairs with x's element i
+  auto mask = torch::empty(x.sizes(), x.options());  // row-major, whatever x's layout (dropout.h)
   float* m = mask.data_ptr<float>();
   at::parallel_for(0, mask.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) m[i] = draw(i);

@@ -1,6 +1,6 @@
 // The fused GroupNorm → SiLU → dropout (see group_norm_silu.h).
 //
-// Per example n and group g the slice x[n, g·D : (g+1)·D] (D = C / groups channels of HW values each) is
+// [N, C, H, W] tensors: per example n and group g the slice x[n, g·D : (g+1)·D] (D = C / groups channels of HW values each) is
 // contiguous and small enough to stay in cache, so the kernel works slice by slice on one thread each:
 //   forward   μ, σ² of the slice (two passes over the cached slice), then per channel c with
 //             a_c = γ_c / √(σ² + ε), b_c = β_c − μ a_c:  z = a_c x + b_c,  y = z σ(z) · mask
@@ -10,7 +10,8 @@
 //             dγ_c = Σ_n r Σ g (x − μ),   dβ_c = Σ_n Σ g.
 //             (Centred on μ, so nothing cancels where |μ| ≫ σ.)
 // Nothing but μ and r is stored for the backward pass: z and the mask are recomputed from x and the
-// mask's seed. The row loops are plain float arithmetic that the compiler vectorises, cloned for AVX-512,
+// mask's seed. Channels-last tensors (bf16 convolutions' layout) take the same arithmetic along a different
+// loop order (below, "Channels-last"). The row loops are plain float arithmetic that the compiler vectorises, cloned for AVX-512,
 // AVX2 and the baseline and chosen at load time, because the library is built for any x86-64.
 #include "ddpm/models/group_norm_silu.h"
 
@@ -21,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "ddpm/models/dropout.h"
@@ -140,6 +142,14 @@ DDPM_VECTOR_CLONES void mask_row(float* y, int64_t n, int64_t first, DropoutMask
   for (int64_t i = 0; i < n; ++i) y[i] *= mask(first + i);
 }
 
+// The same for `rows` channels-last rows of C channels, whose element (p, c) is element first + c·stride + p
+// of the row-major [C, H·W] order the masks are defined in.
+DDPM_VECTOR_CLONES void mask_rows(float* y, int64_t rows, int64_t C, int64_t first, int64_t stride,
+                                  DropoutMask mask) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) y[p * C + c] *= mask(first + c * stride + p);
+}
+
 // A contiguous fp32 or bf16 tensor's values as float rows: fp32 in place, bf16 widened into a buffer (one
 // slice at a time). bf16 is read as its bits (c10::BFloat16 holds exactly those 16 bits).
 class FloatView {
@@ -181,13 +191,19 @@ class FloatSink {
 
 struct Shape {
   int64_t N, C, HW, groups, D;
+  bool channels_last;  // [N, H, W, C] in memory (else [N, C, H, W])
   int64_t slice_length() const { return D * HW; }
   int64_t slice_start(int64_t slice) const { return slice * D * HW; }  // slice = n · groups + g
 };
 
+// A 4-D tensor laid out channels-last and not also contiguous (as one with H = W = 1 or C = 1 is).
+bool is_channels_last(const torch::Tensor& x) {
+  return x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 Shape shape_of(const torch::Tensor& x, int64_t groups) {
   const int64_t N = x.size(0), C = x.size(1);
-  return Shape{N, C, x.numel() / (N * C), groups, C / groups};
+  return Shape{N, C, x.numel() / (N * C), groups, C / groups, is_channels_last(x)};
 }
 
 // Grain of the parallel loops in slices: about 32k values per task.
@@ -283,6 +299,257 @@ void backward_kernel(const torch::Tensor& x, const torch::Tensor& dy, const torc
   });
 }
 
+// Channels-last (NHWC) tensors, the layout of the bf16 convolutions (mixed_precision.h). Example n is a
+// [P, C] matrix (P = H·W pixels), and a group's D channels are D neighbours in each of its rows: the row
+// loops run along the channels with per-channel coefficients, sums are kept per channel and added up per
+// group afterwards. Work is split into chunks of rows of one example. With enough examples for the
+// threads, one task takes all passes of an example in turn, so its data stays in cache; with few (batch-1
+// sampling), every pass is spread over all chunks and the per-chunk sums are combined between passes.
+struct ChannelsLastPlan {
+  Shape s;
+  int64_t rows_per_chunk, chunks_per_example;
+  bool whole_examples;
+
+  explicit ChannelsLastPlan(const Shape& shape) : s(shape) {
+    rows_per_chunk = std::clamp<int64_t>(32768 / s.C, 1, std::min<int64_t>(s.HW, 1024));  // float sums stay short
+    chunks_per_example = (s.HW + rows_per_chunk - 1) / rows_per_chunk;
+    whole_examples = s.N >= 2 * at::get_num_threads();
+  }
+  int64_t chunks() const { return s.N * chunks_per_example; }
+  int64_t example(int64_t chunk) const { return chunk / chunks_per_example; }
+  int64_t first_row(int64_t chunk) const { return (chunk % chunks_per_example) * rows_per_chunk; }
+  int64_t rows(int64_t chunk) const { return std::min(rows_per_chunk, s.HW - first_row(chunk)); }
+  int64_t start(int64_t chunk) const { return (example(chunk) * s.HW + first_row(chunk)) * s.C; }
+  // The index of the chunk's first element in [N, C, H, W] order (the dropout masks' order).
+  int64_t logical_start(int64_t chunk) const { return example(chunk) * s.C * s.HW + first_row(chunk); }
+
+  // Runs the passes in order: pass k calls chunk_work[k](chunk) for every chunk, then after_pass[k](n) for
+  // every example (once all of that example's chunks are done).
+  void run(const std::vector<std::function<void(int64_t)>>& chunk_work,
+           const std::vector<std::function<void(int64_t)>>& after_pass) const {
+    if (whole_examples) {
+      at::parallel_for(0, s.N, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t n = begin; n < end; ++n)
+          for (size_t k = 0; k < chunk_work.size(); ++k) {
+            for (int64_t c = n * chunks_per_example; c < (n + 1) * chunks_per_example; ++c) chunk_work[k](c);
+            if (after_pass[k]) after_pass[k](n);
+          }
+      });
+      return;
+    }
+    for (size_t k = 0; k < chunk_work.size(); ++k) {
+      at::parallel_for(0, chunks(), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t c = begin; c < end; ++c) chunk_work[k](c);
+      });
+      if (after_pass[k])
+        for (int64_t n = 0; n < s.N; ++n) after_pass[k](n);
+    }
+  }
+};
+
+// acc[c] += Σ_p x[p, c].
+DDPM_VECTOR_CLONES void add_rows(const float* x, int64_t rows, int64_t C, float* acc) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) acc[c] += x[p * C + c];
+}
+
+// acc[c] += Σ_p (x[p, c] − mean[c])².
+DDPM_VECTOR_CLONES void add_centred_squares_rows(const float* x, int64_t rows, int64_t C, const float* mean,
+                                                 float* acc) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) acc[c] += (x[p * C + c] - mean[c]) * (x[p * C + c] - mean[c]);
+}
+
+// y = silu(a[c] x + b[c]).
+DDPM_VECTOR_CLONES void silu_rows(const float* x, int64_t rows, int64_t C, const float* a, const float* b,
+                                  float* y) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) {
+      const float z = a[c] * x[p * C + c] + b[c];
+      y[p * C + c] = z * sigmoid(z);
+    }
+}
+
+// g = dy · silu'(z) at z = a[c] x + b[c] (in place over dy allowed).
+DDPM_VECTOR_CLONES void silu_grad_rows(const float* x, const float* dy, int64_t rows, int64_t C, const float* a,
+                                       const float* b, float* g) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) {
+      const float z = a[c] * x[p * C + c] + b[c];
+      const float s = sigmoid(z);
+      g[p * C + c] = dy[p * C + c] * s * (1.0f + z * (1.0f - s));
+    }
+}
+
+// gx[c] += Σ_p g (x − mean[c]),  gs[c] += Σ_p g.
+DDPM_VECTOR_CLONES void add_grad_sums_rows(const float* g, const float* x, int64_t rows, int64_t C,
+                                           const float* mean, float* gx, float* gs) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) {
+      gx[c] += g[p * C + c] * (x[p * C + c] - mean[c]);
+      gs[c] += g[p * C + c];
+    }
+}
+
+// dx = k[c] g + c2[c] (x − mean[c]) + c3[c].
+DDPM_VECTOR_CLONES void input_grad_rows(const float* g, const float* x, int64_t rows, int64_t C, const float* mean,
+                                        const float* k, const float* c2, const float* c3, float* dx) {
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t c = 0; c < C; ++c) dx[p * C + c] = k[c] * g[p * C + c] + c2[c] * (x[p * C + c] - mean[c]) + c3[c];
+}
+
+// Per-example, per-channel coefficients of the passes ([N, C] each): the group's mean, and z = a x + b.
+struct ChannelCoefficients {
+  std::vector<float> mean, a, b;
+  explicit ChannelCoefficients(const Shape& s)
+      : mean(static_cast<size_t>(s.N * s.C)), a(mean.size()), b(mean.size()) {}
+  void set_group(const Shape& s, int64_t n, int64_t g, double mu, double r, const float* gamma, const float* beta) {
+    for (int64_t c = g * s.D; c < (g + 1) * s.D; ++c) {
+      const double ac = r * gamma[c];
+      const auto i = static_cast<size_t>(n * s.C + c);
+      mean[i] = static_cast<float>(mu);
+      a[i] = static_cast<float>(ac);
+      b[i] = static_cast<float>(beta[c] - mu * ac);
+    }
+  }
+};
+
+// Σ over example n's chunks of the per-chunk sums in `partial` ([chunks, C]), for channels [first, last).
+double chunk_total(const ChannelsLastPlan& plan, const std::vector<float>& partial, int64_t n, int64_t first,
+                   int64_t last) {
+  double total = 0.0;
+  for (int64_t chunk = n * plan.chunks_per_example; chunk < (n + 1) * plan.chunks_per_example; ++chunk)
+    for (int64_t c = first; c < last; ++c) total += partial[static_cast<size_t>(chunk * plan.s.C + c)];
+  return total;
+}
+
+void forward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
+                                  double eps, const DropoutMask* mask, const Shape& s, torch::Tensor& y,
+                                  torch::Tensor& mean, torch::Tensor& rstd) {
+  const float* w = gamma.data_ptr<float>();
+  const float* bias = beta.data_ptr<float>();
+  float* mu_out = mean.data_ptr<float>();
+  float* r_out = rstd.data_ptr<float>();
+  const FloatView in(x);
+  const FloatSink out(y);
+  const ChannelsLastPlan plan(s);
+  std::vector<float> partial(static_cast<size_t>(plan.chunks() * s.C));
+  ChannelCoefficients k(s);
+  const double M = static_cast<double>(s.D * s.HW);
+  const auto sums = [&](int64_t chunk) {
+    thread_local std::vector<float> buffer;
+    float* acc = partial.data() + chunk * s.C;
+    std::fill(acc, acc + s.C, 0.0f);
+    add_rows(in.slice(plan.start(chunk), plan.rows(chunk) * s.C, buffer), plan.rows(chunk), s.C, acc);
+  };
+  const auto means = [&](int64_t n) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      mu_out[n * s.groups + g] = static_cast<float>(chunk_total(plan, partial, n, g * s.D, (g + 1) * s.D) / M);
+      std::fill_n(k.mean.begin() + n * s.C + g * s.D, s.D, mu_out[n * s.groups + g]);
+    }
+  };
+  const auto squares = [&](int64_t chunk) {
+    thread_local std::vector<float> buffer;
+    float* acc = partial.data() + chunk * s.C;
+    std::fill(acc, acc + s.C, 0.0f);
+    add_centred_squares_rows(in.slice(plan.start(chunk), plan.rows(chunk) * s.C, buffer), plan.rows(chunk), s.C,
+                             k.mean.data() + plan.example(chunk) * s.C, acc);
+  };
+  const auto scales = [&](int64_t n) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const double r = 1.0 / std::sqrt(chunk_total(plan, partial, n, g * s.D, (g + 1) * s.D) / M + eps);
+      r_out[n * s.groups + g] = static_cast<float>(r);
+      k.set_group(s, n, g, mu_out[n * s.groups + g], r, w, bias);
+    }
+  };
+  const auto output = [&](int64_t chunk) {
+    thread_local std::vector<float> in_buffer, out_buffer;
+    const int64_t start = plan.start(chunk), length = plan.rows(chunk) * s.C, n = plan.example(chunk);
+    float* rows = out.row(start, length, out_buffer);
+    silu_rows(in.slice(start, length, in_buffer), plan.rows(chunk), s.C, k.a.data() + n * s.C,
+              k.b.data() + n * s.C, rows);
+    if (mask) mask_rows(rows, plan.rows(chunk), s.C, plan.logical_start(chunk), s.HW, *mask);
+    out.commit(start, length, rows);
+  };
+  plan.run({sums, squares, output}, {means, scales, nullptr});
+}
+
+// As backward_kernel, for channels-last x, dy and dx.
+void backward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& gamma,
+                                   const torch::Tensor& beta, const torch::Tensor& mean, const torch::Tensor& rstd,
+                                   const DropoutMask* mask, const Shape& s, torch::Tensor& dx,
+                                   torch::Tensor& sum_gx, torch::Tensor& sum_g) {
+  const float* w = gamma.data_ptr<float>();
+  const float* mu_in = mean.data_ptr<float>();
+  const float* r_in = rstd.data_ptr<float>();
+  float* gx_out = sum_gx.data_ptr<float>();
+  float* g_out = sum_g.data_ptr<float>();
+  const FloatView in(x), upstream(dy);
+  const FloatSink out(dx);
+  const ChannelsLastPlan plan(s);
+  std::vector<float> partial_gx(static_cast<size_t>(plan.chunks() * s.C)), partial_g(partial_gx.size());
+  ChannelCoefficients k(s);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t g = 0; g < s.groups; ++g)
+      k.set_group(s, n, g, mu_in[n * s.groups + g], r_in[n * s.groups + g], w, beta.data_ptr<float>());
+  // dx = scale g + c2 (x − μ) + c3, per example and channel.
+  std::vector<float> scale(k.mean.size()), c2(k.mean.size()), c3(k.mean.size());
+  const double M = static_cast<double>(s.D * s.HW);
+  // g = dy · mask · silu'(z) over a chunk, into `g`; returns x's rows.
+  const auto chunk_grad = [&](int64_t chunk, std::vector<float>& x_buffer, std::vector<float>& dy_buffer,
+                              std::vector<float>& g) {
+    const int64_t start = plan.start(chunk), length = plan.rows(chunk) * s.C, n = plan.example(chunk);
+    const float* xs = in.slice(start, length, x_buffer);
+    const float* dys = upstream.slice(start, length, dy_buffer);
+    g.resize(static_cast<size_t>(length));
+    if (mask) {
+      std::copy(dys, dys + length, g.data());
+      mask_rows(g.data(), plan.rows(chunk), s.C, plan.logical_start(chunk), s.HW, *mask);
+      dys = g.data();
+    }
+    silu_grad_rows(xs, dys, plan.rows(chunk), s.C, k.a.data() + n * s.C, k.b.data() + n * s.C, g.data());
+    return xs;
+  };
+  const auto sums = [&](int64_t chunk) {
+    thread_local std::vector<float> x_buffer, dy_buffer, g;
+    const float* xs = chunk_grad(chunk, x_buffer, dy_buffer, g);
+    float* gx = partial_gx.data() + chunk * s.C;
+    float* gs = partial_g.data() + chunk * s.C;
+    std::fill(gx, gx + s.C, 0.0f);
+    std::fill(gs, gs + s.C, 0.0f);
+    add_grad_sums_rows(g.data(), xs, plan.rows(chunk), s.C, k.mean.data() + plan.example(chunk) * s.C, gx, gs);
+  };
+  const auto coefficients = [&](int64_t n) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      double S = 0.0, B = 0.0;
+      for (int64_t c = g * s.D; c < (g + 1) * s.D; ++c) {
+        const double gx = chunk_total(plan, partial_gx, n, c, c + 1), gs = chunk_total(plan, partial_g, n, c, c + 1);
+        gx_out[n * s.C + c] = static_cast<float>(gx);
+        g_out[n * s.C + c] = static_cast<float>(gs);
+        S += w[c] * gx;
+        B += w[c] * gs;
+      }
+      const double r = r_in[n * s.groups + g];
+      for (int64_t c = g * s.D; c < (g + 1) * s.D; ++c) {
+        const auto i = static_cast<size_t>(n * s.C + c);
+        scale[i] = static_cast<float>(r * w[c]);
+        c2[i] = static_cast<float>(-S * r * r * r / M);
+        c3[i] = static_cast<float>(-B * r / M);
+      }
+    }
+  };
+  const auto input_grad = [&](int64_t chunk) {
+    thread_local std::vector<float> x_buffer, dy_buffer, g, out_buffer;
+    const float* xs = chunk_grad(chunk, x_buffer, dy_buffer, g);
+    const int64_t start = plan.start(chunk), length = plan.rows(chunk) * s.C, at = plan.example(chunk) * s.C;
+    float* rows = out.row(start, length, out_buffer);
+    input_grad_rows(g.data(), xs, plan.rows(chunk), s.C, k.mean.data() + at, scale.data() + at, c2.data() + at,
+                    c3.data() + at, rows);
+    out.commit(start, length, rows);
+  };
+  plan.run({sums, input_grad}, {coefficients, nullptr});
+}
+
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -305,10 +572,11 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
                                int64_t seed, int64_t threshold, double scale) {
     const Shape s = shape_of(x, groups);
     const DropoutMask mask{seed_of(seed), seed_of(threshold), static_cast<float>(scale)};
-    auto y = torch::empty(x.sizes(), x.options().dtype(static_cast<torch::ScalarType>(out_type)));
+    auto y = torch::empty_like(x, x.options().dtype(static_cast<torch::ScalarType>(out_type)));  // x's layout
     auto mean = torch::empty({s.N * groups}, x.options().dtype(torch::kFloat32));
     auto rstd = torch::empty_like(mean);
-    forward_kernel(x, gamma, beta, eps, scale > 0.0 ? &mask : nullptr, s, y, mean, rstd);
+    const DropoutMask* drop = scale > 0.0 ? &mask : nullptr;
+    (s.channels_last ? forward_kernel_channels_last : forward_kernel)(x, gamma, beta, eps, drop, s, y, mean, rstd);
     ctx->save_for_backward({x, gamma, beta, mean, rstd});
     ctx->saved_data["groups"] = groups;
     ctx->saved_data["seed"] = seed;
@@ -326,11 +594,13 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
     const double scale = ctx->saved_data["scale"].toDouble();
     const DropoutMask mask{seed_of(ctx->saved_data["seed"].toInt()), seed_of(ctx->saved_data["threshold"].toInt()),
                            static_cast<float>(scale)};
-    const auto dy = grads[0].contiguous();
-    auto dx = torch::empty_like(x);
+    const auto dy = grads[0].contiguous(s.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    auto dx = torch::empty_like(x);  // x's layout
     auto sum_gx = torch::empty({s.N, s.C}, x.options().dtype(torch::kFloat32));
     auto sum_g = torch::empty_like(sum_gx);
-    backward_kernel(x, dy, gamma, beta, mean, rstd, scale > 0.0 ? &mask : nullptr, s, dx, sum_gx, sum_g);
+    const DropoutMask* drop = scale > 0.0 ? &mask : nullptr;
+    (s.channels_last ? backward_kernel_channels_last : backward_kernel)(x, dy, gamma, beta, mean, rstd, drop, s, dx,
+                                                                        sum_gx, sum_g);
     // dγ_c = Σ_n r Σ g (x − μ), dβ_c = Σ_n Σ g, over [N, C] partial sums (small: done by LibTorch).
     const auto r = rstd.view({s.N, s.groups}).repeat_interleave(s.D, 1);  // [N, G] → [N, C]
     const auto d_gamma = (r * sum_gx).sum(0);
@@ -362,7 +632,7 @@ torch::Tensor group_norm_silu(const torch::nn::GroupNorm& norm, const torch::Ten
   const auto out_type = compute_precision() == Precision::bf16 ? torch::kBFloat16 : torch::kFloat32;
   DropoutMask mask{0, 0, 0.0f};  // scale 0: none
   if (p > 0.0) mask = draw_dropout_mask(p);
-  return GroupNormSiLU::apply(x.contiguous(), norm->weight, norm->bias, o.num_groups(), o.eps(),
+  return GroupNormSiLU::apply(is_channels_last(x) ? x : x.contiguous(), norm->weight, norm->bias, o.num_groups(), o.eps(),
                               static_cast<int64_t>(out_type), seed_bits(mask.seed), seed_bits(mask.threshold),
                               static_cast<double>(mask.scale));
 }

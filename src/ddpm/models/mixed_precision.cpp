@@ -10,19 +10,24 @@ thread_local const Bf16Weights* current_weights = nullptr;
 
 torch::Tensor low(const torch::Tensor& x) { return x.to(torch::kBFloat16); }
 
+// A convolution's operand in bf16 and channels-last (NHWC) layout.
+torch::Tensor low_nhwc(const torch::Tensor& x) {
+  return x.to(torch::kBFloat16, false, false, at::MemoryFormat::ChannelsLast);
+}
+
 // A layer's weight or bias in bf16: the scope's copy where it has one.
 torch::Tensor low_parameter(const torch::Tensor& p) {
   if (!p.defined()) return p;
   if (current_weights)
     if (auto copy = current_weights->find(p); copy.defined()) return copy;
-  return low(p);
+  return p.dim() == 4 ? low_nhwc(p) : low(p);
 }
 
 }  // namespace
 
 Bf16Weights::Bf16Weights(const torch::nn::Module& net) {
   torch::NoGradGuard no_grad;
-  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), Copy{p._version(), low(p)});
+  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), Copy{p._version(), p.dim() == 4 ? low_nhwc(p) : low(p)});
 }
 
 torch::Tensor Bf16Weights::find(const torch::Tensor& weight) const {
@@ -53,7 +58,7 @@ torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) 
 #else
   const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
 #endif
-  return at::conv2d(low(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding, *o.dilation(),
+  return at::conv2d(low_nhwc(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding, *o.dilation(),
                     o.groups());
 }
 
