@@ -594,7 +594,8 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
     const double scale = ctx->saved_data["scale"].toDouble();
     const DropoutMask mask{seed_of(ctx->saved_data["seed"].toInt()), seed_of(ctx->saved_data["threshold"].toInt()),
                            static_cast<float>(scale)};
-    const auto dy = grads[0].contiguous(s.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    const auto layout = s.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const auto dy = grads[0].contiguous(layout);
     auto dx = torch::empty_like(x);  // x's layout
     auto sum_gx = torch::empty({s.N, s.C}, x.options().dtype(torch::kFloat32));
     auto sum_g = torch::empty_like(sum_gx);
@@ -632,9 +633,9 @@ torch::Tensor group_norm_silu(const torch::nn::GroupNorm& norm, const torch::Ten
   const auto out_type = compute_precision() == Precision::bf16 ? torch::kBFloat16 : torch::kFloat32;
   DropoutMask mask{0, 0, 0.0f};  // scale 0: none
   if (p > 0.0) mask = draw_dropout_mask(p);
-  return GroupNormSiLU::apply(is_channels_last(x) ? x : x.contiguous(), norm->weight, norm->bias, o.num_groups(), o.eps(),
-                              static_cast<int64_t>(out_type), seed_bits(mask.seed), seed_bits(mask.threshold),
-                              static_cast<double>(mask.scale));
+  return GroupNormSiLU::apply(is_channels_last(x) ? x : x.contiguous(), norm->weight, norm->bias, o.num_groups(),
+                              o.eps(), static_cast<int64_t>(out_type), seed_bits(mask.seed),
+                              seed_bits(mask.threshold), static_cast<double>(mask.scale));
 }
 
 }  // namespace ddpm

@@ -10,24 +10,29 @@ thread_local const Bf16Weights* current_weights = nullptr;
 
 torch::Tensor low(const torch::Tensor& x) { return x.to(torch::kBFloat16); }
 
-// A convolution's operand in bf16 and channels-last (NHWC) layout.
-torch::Tensor low_nhwc(const torch::Tensor& x) {
-  return x.to(torch::kBFloat16, false, false, at::MemoryFormat::ChannelsLast);
+// A convolution's operand laid out channels-last (NHWC) on the CPU, in either precision: oneDNN's kernels
+// for that layout are the faster ones on the U-Nets' shapes (docs/PERFORMANCE.md). Other devices keep the
+// layout they are given (not measured).
+torch::Tensor conv_layout(const torch::Tensor& x) {
+  return x.is_cpu() ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
 }
+
+// A parameter in bf16, a convolution's weight in its layout.
+torch::Tensor low_weight(const torch::Tensor& p) { return p.dim() == 4 ? conv_layout(low(p)) : low(p); }
 
 // A layer's weight or bias in bf16: the scope's copy where it has one.
 torch::Tensor low_parameter(const torch::Tensor& p) {
   if (!p.defined()) return p;
   if (current_weights)
     if (auto copy = current_weights->find(p); copy.defined()) return copy;
-  return p.dim() == 4 ? low_nhwc(p) : low(p);
+  return low_weight(p);
 }
 
 }  // namespace
 
 Bf16Weights::Bf16Weights(const torch::nn::Module& net) {
   torch::NoGradGuard no_grad;
-  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), Copy{p._version(), p.dim() == 4 ? low_nhwc(p) : low(p)});
+  for (const auto& p : net.parameters()) copies_.emplace(p.unsafeGetTensorImpl(), Copy{p._version(), low_weight(p)});
 }
 
 torch::Tensor Bf16Weights::find(const torch::Tensor& weight) const {
@@ -49,7 +54,7 @@ PrecisionScope::~PrecisionScope() {
 Precision compute_precision() { return current; }
 
 torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
-  if (current == Precision::fp32) return conv.ptr()->forward(x);
+  if (current == Precision::fp32) return conv.ptr()->forward(conv_layout(x));
   const auto& o = conv->options;
   // Only zero padding is used by the networks (and is what at::conv2d does). The padding is a variant:
   // c10's own before LibTorch 2, std::variant since.
@@ -58,8 +63,8 @@ torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) 
 #else
   const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
 #endif
-  return at::conv2d(low_nhwc(x), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding, *o.dilation(),
-                    o.groups());
+  return at::conv2d(conv_layout(low(x)), low_parameter(conv->weight), low_parameter(conv->bias), *o.stride(), padding,
+                    *o.dilation(), o.groups());
 }
 
 torch::Tensor apply_linear(const torch::nn::Linear& linear, const torch::Tensor& x) {

@@ -7,9 +7,9 @@
 // loss and the optimizer are fp32. LibTorch's own autocast is not used: it passes bf16 activations into
 // LibTorch 1.13's group_norm, which runs them 4-14x slower than fp32 and refuses them with fp32 weights.
 // Keeping the activations in bf16 removed the casts that were a quarter of a bf16 training step
-// (docs/PERFORMANCE.md). The bf16 convolutions run channels-last (NHWC: the weights' copies and the first
-// input are laid out so, and the layout then carries through the network): oneDNN's bf16 kernels for
-// [N, C, H, W] tensors were 1.2-13× slower on the U-Nets' shapes (docs/PERFORMANCE.md).
+// (docs/PERFORMANCE.md). On the CPU the convolutions run channels-last (NHWC) in both precisions: their inputs
+// and bf16 weight copies are laid out so, and the layout then carries through the network. oneDNN's bf16
+// kernels for [N, C, H, W] tensors were 1.2-13× slower on the U-Nets' shapes (fp32: up to 3.5×).
 //
 // The precision is a scope, as LibTorch's autocast is: a PrecisionScope on the calling thread sets it for
 // every network forward (and the backward pass of what it recorded) inside it.
@@ -59,7 +59,7 @@ class PrecisionScope {
 Precision compute_precision();
 
 // The layer applied in the compute precision; the result is in the compute precision too (bf16 or fp32).
-// A bf16 convolution's result is channels-last.
+// A convolution's result on the CPU is channels-last.
 torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x);
 torch::Tensor apply_linear(const torch::nn::Linear& linear, const torch::Tensor& x);
 
