@@ -146,8 +146,12 @@ DDPM_VECTOR_CLONES void mask_row(float* y, int64_t n, int64_t first, DropoutMask
 // of the row-major [C, H·W] order the masks are defined in.
 DDPM_VECTOR_CLONES void mask_rows(float* y, int64_t rows, int64_t C, int64_t first, int64_t stride,
                                   DropoutMask mask) {
+  thread_local std::vector<int64_t> channel_start;  // first + c·stride, so the row loop only adds
+  channel_start.resize(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) channel_start[c] = first + c * stride;
+  const int64_t* start = channel_start.data();
   for (int64_t p = 0; p < rows; ++p)
-    for (int64_t c = 0; c < C; ++c) y[p * C + c] *= mask(first + c * stride + p);
+    for (int64_t c = 0; c < C; ++c) y[p * C + c] *= mask(start[c] + p);
 }
 
 // A contiguous fp32 or bf16 tensor's values as float rows: fp32 in place, bf16 widened into a buffer (one
