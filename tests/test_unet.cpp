@@ -6,6 +6,7 @@
 #include <set>
 
 #include "ddpm/models/attention_block.h"
+#include "ddpm/models/mixed_precision.h"
 #include "ddpm/models/model_config.h"
 #include "ddpm/models/timestep_embedding.h"
 #include "ddpm/models/unet.h"
@@ -33,15 +34,21 @@ TEST(UNet, PresetParameterCountsAreExact) {
   EXPECT_EQ(parameter_count(*build_model(model_preset("fashion"))), 1'623'169);
 }
 
+// The output is laid out [B, C, H, W] in memory (the convolutions inside run channels-last on the CPU), in
+// both precisions.
 TEST(UNet, OutputShapeEqualsInputShape) {
   torch::manual_seed(0);
-  for (const auto& c : {tiny(1, 28, 28, {1, 2, 2}), tiny(3, 32, 32), tiny(4, 16, 24, {1, 2, 2})}) {
-    UNetImpl net(c);
-    const auto x = torch::randn({2, c.in_channels, c.image_height, c.image_width});
-    const auto y = net.forward(x, steps({0, 999}));
-    EXPECT_EQ(y.sizes(), x.sizes()) << c.image_height << "x" << c.image_width << "x" << c.in_channels;
-    EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
-  }
+  for (const auto& c : {tiny(1, 28, 28, {1, 2, 2}), tiny(3, 32, 32), tiny(4, 16, 24, {1, 2, 2})})
+    for (const auto precision : {Precision::fp32, Precision::bf16}) {
+      UNetImpl net(c);
+      const auto x = torch::randn({2, c.in_channels, c.image_height, c.image_width});
+      const PrecisionScope scope(precision);
+      const auto y = net.forward(x, steps({0, 999}));
+      EXPECT_EQ(y.sizes(), x.sizes()) << c.image_height << "x" << c.image_width << "x" << c.in_channels;
+      EXPECT_TRUE(y.is_contiguous()) << c.in_channels << " channels";
+      EXPECT_EQ(y.scalar_type(), torch::kFloat32);
+      EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+    }
 }
 
 TEST(UNet, DifferentTimestepsGiveDifferentOutputs) {

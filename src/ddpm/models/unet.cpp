@@ -54,7 +54,9 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t
   for (auto& block : down_blocks_) h = block->forward(h, temb, skips);
   h = mid_block->forward(h, temb);
   for (auto& block : up_blocks_) h = block->forward(h, temb, skips);
-  return apply_conv(conv_out, group_norm_silu(conv_norm_out, h)).to(torch::kFloat32);  // [B, C, H, W]
+  // fp32 and [B, C, H, W] in memory whatever the layout inside (channels-last on the CPU: mixed_precision.h).
+  const auto out = apply_conv(conv_out, group_norm_silu(conv_norm_out, h));
+  return out.to(torch::kFloat32, false, false, at::MemoryFormat::Contiguous);
 }
 
 }  // namespace ddpm
