@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "ddpm/models/dropout.h"
 #include "ddpm/models/group_norm_silu.h"
@@ -73,11 +75,22 @@ TEST(GroupNormSiLU, ForwardAndGradientsMatchLibTorch) {
   }
 }
 
-// Channels-last inputs (the bf16 convolutions' layout) keep their layout and give the same values, gradients
+// LibTorch's intra-op thread count for a scope.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int threads) : previous_(at::get_num_threads()) { at::set_num_threads(threads); }
+  ~ThreadCount() { at::set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+// Channels-last inputs (the CPU convolutions' layout) keep their layout and give the same values, gradients
 // and dropout masks (counted in [N, C, H, W] order, as models/dropout.h) as LibTorch's operations on the
-// same tensor and as the same values laid out [N, C, H, W].
-// Shapes: one example whose rows are split into two chunks (the passes spread over chunks, as in batch-1
-// sampling), examples enough for every thread with two chunks each, and small odd sizes.
+// same tensor and as the same values laid out [N, C, H, W]. Shapes: one example whose rows are split into
+// two chunks, examples enough for two threads with two chunks each, and small odd sizes; each on one thread
+// and on two, which schedules {3, 8, 5, 7} both ways (one task per example, or each pass spread over all
+// chunks): the results are the same to the bit.
 TEST(GroupNormSiLU, ChannelsLastMatchesLibTorch) {
   torch::manual_seed(8);
   for (const auto& shape :
@@ -85,28 +98,35 @@ TEST(GroupNormSiLU, ChannelsLastMatchesLibTorch) {
     auto norm = make_norm(shape[1] == 8 ? 4 : 32, shape[1]);
     const auto x = (2.0 * torch::randn(shape) + 0.7).contiguous(at::MemoryFormat::ChannelsLast);
     const auto w = torch::randn(shape);
-    torch::manual_seed(21);
-    const auto y = group_norm_silu(norm, x, 0.2, true);
-    torch::manual_seed(21);
-    const auto exact = reference(norm, x, 0.2, true);
-    EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast)) << c10::IntArrayRef(shape);
-    EXPECT_TRUE(torch::equal(y.eq(0), exact.eq(0))) << c10::IntArrayRef(shape);
-    EXPECT_LT(max_abs(y - exact), 2e-5) << c10::IntArrayRef(shape);
-    torch::manual_seed(21);  // the same masks as the same tensor laid out [N, C, H, W]
-    EXPECT_LT(max_abs(y - group_norm_silu(norm, x.contiguous(), 0.2, true)), 2e-5) << c10::IntArrayRef(shape);
+    std::vector<torch::Tensor> by_threads;
+    for (const int threads : {1, 2}) {
+      const ThreadCount scope(threads);
+      torch::manual_seed(21);
+      const auto y = group_norm_silu(norm, x, 0.2, true);
+      torch::manual_seed(21);
+      const auto exact = reference(norm, x, 0.2, true);
+      EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast)) << c10::IntArrayRef(shape);
+      EXPECT_TRUE(torch::equal(y.eq(0), exact.eq(0))) << c10::IntArrayRef(shape);
+      EXPECT_LT(max_abs(y - exact), 2e-5) << c10::IntArrayRef(shape);
+      torch::manual_seed(21);  // the same masks as the same tensor laid out [N, C, H, W]
+      EXPECT_LT(max_abs(y - group_norm_silu(norm, x.contiguous(), 0.2, true)), 2e-5) << c10::IntArrayRef(shape);
 
-    const auto dropped = [&](const torch::Tensor& v) { return group_norm_silu(norm, v, 0.2, true); };
-    const auto dropped_exact = [&](const torch::Tensor& v) { return reference(norm, v, 0.2, true); };
-    torch::manual_seed(22);
-    const auto fused = gradients(norm, x, w, dropped);
-    torch::manual_seed(22);
-    const auto exact_grad = gradients(norm, x, w, dropped_exact);
-    EXPECT_TRUE(fused.x.is_contiguous(at::MemoryFormat::ChannelsLast)) << c10::IntArrayRef(shape);
-    EXPECT_LT(relative_error(fused.x, exact_grad.x), 1e-4) << c10::IntArrayRef(shape);
-    EXPECT_LT(relative_error(fused.gamma, exact_grad.gamma), 1e-4) << c10::IntArrayRef(shape);
-    EXPECT_LT(relative_error(fused.beta, exact_grad.beta), 1e-4) << c10::IntArrayRef(shape);
+      const auto dropped = [&](const torch::Tensor& v) { return group_norm_silu(norm, v, 0.2, true); };
+      const auto dropped_exact = [&](const torch::Tensor& v) { return reference(norm, v, 0.2, true); };
+      torch::manual_seed(22);
+      const auto fused = gradients(norm, x, w, dropped);
+      torch::manual_seed(22);
+      const auto exact_grad = gradients(norm, x, w, dropped_exact);
+      EXPECT_TRUE(fused.x.is_contiguous(at::MemoryFormat::ChannelsLast)) << c10::IntArrayRef(shape);
+      EXPECT_LT(relative_error(fused.x, exact_grad.x), 1e-4) << c10::IntArrayRef(shape);
+      EXPECT_LT(relative_error(fused.gamma, exact_grad.gamma), 1e-4) << c10::IntArrayRef(shape);
+      EXPECT_LT(relative_error(fused.beta, exact_grad.beta), 1e-4) << c10::IntArrayRef(shape);
+      for (const auto& t : {y, fused.x, fused.gamma, fused.beta}) by_threads.push_back(t);
+    }
+    for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(torch::equal(by_threads[i], by_threads[i + 4])) << c10::IntArrayRef(shape);
 
-    // bf16 out, and bf16 in, both channels-last: LibTorch's rounding of the fp32 result, bit for bit.
+    // bf16 out, and bf16 in, both channels-last: LibTorch's rounding of the fp32 result, bit for bit; the
+    // gradient of a bf16 input is bf16 and channels-last, and agrees with fp32's to bf16's precision.
     const auto fp32 = group_norm_silu(norm, x);
     const PrecisionScope bf16(Precision::bf16);
     const auto low = group_norm_silu(norm, x);
@@ -116,6 +136,15 @@ TEST(GroupNormSiLU, ChannelsLastMatchesLibTorch) {
     const auto exact_low = reference(norm, x_low.to(torch::kFloat32), 0.0, false);
     const auto tolerance = exact_low.abs() * std::ldexp(1.0, -7) + 1e-5;
     EXPECT_TRUE((group_norm_silu(norm, x_low).to(torch::kFloat32) - exact_low).abs().le(tolerance).all().item<bool>());
+    const auto plain = [&](const torch::Tensor& v) { return group_norm_silu(norm, v); };
+    const auto exact_plain = [&](const torch::Tensor& v) { return reference(norm, v, 0.0, false); };
+    const auto low_grad = gradients(norm, x_low, w, plain);
+    const auto fp32_grad = gradients(norm, x_low.to(torch::kFloat32), w, exact_plain);
+    EXPECT_EQ(low_grad.x.scalar_type(), torch::kBFloat16);
+    EXPECT_TRUE(low_grad.x.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_LT(relative_error(low_grad.x.to(torch::kFloat32), fp32_grad.x), 0.02) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(low_grad.gamma, fp32_grad.gamma), 0.02) << c10::IntArrayRef(shape);
+    EXPECT_LT(relative_error(low_grad.beta, fp32_grad.beta), 0.02) << c10::IntArrayRef(shape);
   }
 }
 
@@ -204,8 +233,10 @@ TEST(GroupNormSiLU, ExtremeAndNaNInputs) {
 TEST(GroupNormSiLU, LargeMeanAgainstFloat64) {
   torch::manual_seed(7);
   auto norm = make_norm(4, 8);
-  for (const auto layout : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
-    const auto x = (1000.0 + torch::randn({2, 8, 12, 12})).to(torch::kFloat32).contiguous(layout);
+  // Channels-last also at 48×48, where a chunk sums 1,024 rows per channel.
+  for (const auto& [size, layout] : std::vector<std::pair<int64_t, at::MemoryFormat>>{
+           {12, at::MemoryFormat::Contiguous}, {12, at::MemoryFormat::ChannelsLast}, {48, at::MemoryFormat::ChannelsLast}}) {
+    const auto x = (1000.0 + torch::randn({2, 8, size, size})).to(torch::kFloat32).contiguous(layout);
     const auto w = torch::randn(x.sizes());
     const auto fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });
     auto x64 = x.to(torch::kFloat64).requires_grad_(true);

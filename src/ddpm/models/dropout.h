@@ -14,8 +14,8 @@
 namespace ddpm {
 
 // One mask: element i of the tensor it covers, counted in the row-major order of its shape whatever its
-// memory layout (so an fp32 network and its channels-last bf16 run draw the same masks), is multiplied by
-// mask(i). A pure function of i, so the fused normalisation (group_norm_silu.h) applies it without storing
+// memory layout (so the fused normalisation on channels-last activations and this dropout on any layout
+// draw the same masks), is multiplied by mask(i). A pure function of i, so the fused normalisation (group_norm_silu.h) applies it without storing
 // it and recomputes it for the backward pass.
 struct DropoutMask {
   uint64_t seed = 0;

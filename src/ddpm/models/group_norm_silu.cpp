@@ -10,8 +10,8 @@
 //             dγ_c = Σ_n r Σ g (x − μ),   dβ_c = Σ_n Σ g.
 //             (Centred on μ, so nothing cancels where |μ| ≫ σ.)
 // Nothing but μ and r is stored for the backward pass: z and the mask are recomputed from x and the
-// mask's seed. Channels-last tensors (bf16 convolutions' layout) take the same arithmetic along a different
-// loop order (below, "Channels-last"). The row loops are plain float arithmetic that the compiler vectorises, cloned for AVX-512,
+// mask's seed. Channels-last tensors (the CPU convolutions' layout) take the same arithmetic along a
+// different loop order (below, "Channels-last"). The row loops are plain float arithmetic that the compiler vectorises, cloned for AVX-512,
 // AVX2 and the baseline and chosen at load time, because the library is built for any x86-64.
 #include "ddpm/models/group_norm_silu.h"
 
@@ -154,7 +154,7 @@ DDPM_VECTOR_CLONES void mask_rows(float* y, int64_t rows, int64_t C, int64_t fir
     for (int64_t c = 0; c < C; ++c) y[p * C + c] *= mask(start[c] + p);
 }
 
-// A contiguous fp32 or bf16 tensor's values as float rows: fp32 in place, bf16 widened into a buffer (one
+// A dense (contiguous or channels-last) fp32 or bf16 tensor's values, in memory order, as float rows: fp32 in place, bf16 widened into a buffer (one
 // slice at a time). bf16 is read as its bits (c10::BFloat16 holds exactly those 16 bits).
 class FloatView {
  public:
@@ -173,7 +173,7 @@ class FloatView {
   const uint16_t* bf16_;
 };
 
-// Writes float rows into a contiguous tensor that is fp32 (directly) or bf16 (through a buffer, rounded).
+// Writes float rows, in memory order, into a dense tensor that is fp32 (directly) or bf16 (through a buffer, rounded).
 class FloatSink {
  public:
   explicit FloatSink(torch::Tensor& t)
@@ -303,22 +303,29 @@ void backward_kernel(const torch::Tensor& x, const torch::Tensor& dy, const torc
   });
 }
 
-// Channels-last (NHWC) tensors, the layout of the bf16 convolutions (mixed_precision.h). Example n is a
+// Channels-last (NHWC) tensors, the layout of the CPU convolutions (mixed_precision.h). Example n is a
 // [P, C] matrix (P = H·W pixels), and a group's D channels are D neighbours in each of its rows: the row
 // loops run along the channels with per-channel coefficients, sums are kept per channel and added up per
 // group afterwards. Work is split into chunks of rows of one example. With enough examples for the
 // threads, one task takes all passes of an example in turn, so its data stays in cache; with few (batch-1
 // sampling), every pass is spread over all chunks and the per-chunk sums are combined between passes.
+// Either way the chunks and the order of every sum are the same, so the result does not depend on the
+// number of threads.
 struct ChannelsLastPlan {
   Shape s;
   int64_t rows_per_chunk, chunks_per_example;
+  int64_t sums_stride;  // of a chunk's per-channel sums: C rounded up to a 64-byte line, not shared between threads
   bool whole_examples;
 
   explicit ChannelsLastPlan(const Shape& shape) : s(shape) {
     rows_per_chunk = std::clamp<int64_t>(32768 / s.C, 1, std::min<int64_t>(s.HW, 1024));  // float sums stay short
     chunks_per_example = (s.HW + rows_per_chunk - 1) / rows_per_chunk;
+    sums_stride = (s.C + 15) / 16 * 16;
     whole_examples = s.N >= 2 * at::get_num_threads();
   }
+  // Zeroed per-channel sums of every chunk.
+  std::vector<float> new_sums() const { return std::vector<float>(static_cast<size_t>(chunks() * sums_stride)); }
+  float* sums_of(std::vector<float>& sums, int64_t chunk) const { return sums.data() + chunk * sums_stride; }
   int64_t chunks() const { return s.N * chunks_per_example; }
   int64_t example(int64_t chunk) const { return chunk / chunks_per_example; }
   int64_t first_row(int64_t chunk) const { return (chunk % chunks_per_example) * rows_per_chunk; }
@@ -351,10 +358,10 @@ struct ChannelsLastPlan {
   }
 };
 
-// acc[c] += Σ_p x[p, c].
-DDPM_VECTOR_CLONES void add_rows(const float* x, int64_t rows, int64_t C, float* acc) {
+// acc[c] += Σ_p (x[p, c] − shift[c]).
+DDPM_VECTOR_CLONES void add_shifted_rows(const float* x, int64_t rows, int64_t C, const float* shift, float* acc) {
   for (int64_t p = 0; p < rows; ++p)
-    for (int64_t c = 0; c < C; ++c) acc[c] += x[p * C + c];
+    for (int64_t c = 0; c < C; ++c) acc[c] += x[p * C + c] - shift[c];
 }
 
 // acc[c] += Σ_p (x[p, c] − mean[c])².
@@ -418,12 +425,17 @@ struct ChannelCoefficients {
   }
 };
 
-// Σ over example n's chunks of the per-chunk sums in `partial` ([chunks, C]), for channels [first, last).
+// Σ over example n's chunks of the per-chunk sums in `partial` (plan.new_sums()), for channels [first, last);
+// with `shifts` (the same shape), Σ over chunks of partial + rows · shift.
 double chunk_total(const ChannelsLastPlan& plan, const std::vector<float>& partial, int64_t n, int64_t first,
-                   int64_t last) {
+                   int64_t last, const std::vector<float>* shifts = nullptr) {
   double total = 0.0;
   for (int64_t chunk = n * plan.chunks_per_example; chunk < (n + 1) * plan.chunks_per_example; ++chunk)
-    for (int64_t c = first; c < last; ++c) total += partial[static_cast<size_t>(chunk * plan.s.C + c)];
+    for (int64_t c = first; c < last; ++c) {
+      const auto i = static_cast<size_t>(chunk * plan.sums_stride + c);
+      total += partial[i];
+      if (shifts) total += static_cast<double>(plan.rows(chunk)) * (*shifts)[i];
+    }
   return total;
 }
 
@@ -437,24 +449,28 @@ void forward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& g
   const FloatView in(x);
   const FloatSink out(y);
   const ChannelsLastPlan plan(s);
-  std::vector<float> partial(static_cast<size_t>(plan.chunks() * s.C));
+  // The first pass sums x minus the chunk's first row, so that a mean far from zero (|μ| ≫ σ) loses no
+  // digits to long float sums of large values; the second sums squares centred on μ.
+  std::vector<float> partial = plan.new_sums(), first_rows = plan.new_sums();
   ChannelCoefficients k(s);
   const double M = static_cast<double>(s.D * s.HW);
   const auto sums = [&](int64_t chunk) {
     thread_local std::vector<float> buffer;
-    float* acc = partial.data() + chunk * s.C;
-    std::fill(acc, acc + s.C, 0.0f);
-    add_rows(in.slice(plan.start(chunk), plan.rows(chunk) * s.C, buffer), plan.rows(chunk), s.C, acc);
+    const float* xs = in.slice(plan.start(chunk), plan.rows(chunk) * s.C, buffer);
+    float* shift = plan.sums_of(first_rows, chunk);
+    std::copy(xs, xs + s.C, shift);
+    add_shifted_rows(xs, plan.rows(chunk), s.C, shift, plan.sums_of(partial, chunk));
   };
   const auto means = [&](int64_t n) {
     for (int64_t g = 0; g < s.groups; ++g) {
-      mu_out[n * s.groups + g] = static_cast<float>(chunk_total(plan, partial, n, g * s.D, (g + 1) * s.D) / M);
+      const double total = chunk_total(plan, partial, n, g * s.D, (g + 1) * s.D, &first_rows);
+      mu_out[n * s.groups + g] = static_cast<float>(total / M);
       std::fill_n(k.mean.begin() + n * s.C + g * s.D, s.D, mu_out[n * s.groups + g]);
     }
   };
   const auto squares = [&](int64_t chunk) {
     thread_local std::vector<float> buffer;
-    float* acc = partial.data() + chunk * s.C;
+    float* acc = plan.sums_of(partial, chunk);
     std::fill(acc, acc + s.C, 0.0f);
     add_centred_squares_rows(in.slice(plan.start(chunk), plan.rows(chunk) * s.C, buffer), plan.rows(chunk), s.C,
                              k.mean.data() + plan.example(chunk) * s.C, acc);
@@ -491,7 +507,7 @@ void backward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& 
   const FloatView in(x), upstream(dy);
   const FloatSink out(dx);
   const ChannelsLastPlan plan(s);
-  std::vector<float> partial_gx(static_cast<size_t>(plan.chunks() * s.C)), partial_g(partial_gx.size());
+  std::vector<float> partial_gx = plan.new_sums(), partial_g = plan.new_sums();
   ChannelCoefficients k(s);
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t g = 0; g < s.groups; ++g)
@@ -517,8 +533,8 @@ void backward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& 
   const auto sums = [&](int64_t chunk) {
     thread_local std::vector<float> x_buffer, dy_buffer, g;
     const float* xs = chunk_grad(chunk, x_buffer, dy_buffer, g);
-    float* gx = partial_gx.data() + chunk * s.C;
-    float* gs = partial_g.data() + chunk * s.C;
+    float* gx = plan.sums_of(partial_gx, chunk);
+    float* gs = plan.sums_of(partial_g, chunk);
     std::fill(gx, gx + s.C, 0.0f);
     std::fill(gs, gs + s.C, 0.0f);
     add_grad_sums_rows(g.data(), xs, plan.rows(chunk), s.C, k.mean.data() + plan.example(chunk) * s.C, gx, gs);

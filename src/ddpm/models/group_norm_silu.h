@@ -6,7 +6,7 @@
 // Under a bf16 PrecisionScope the result is bf16, ready for the convolution that follows (whose gradient
 // then comes back in bf16 too), so neither direction needs a separate cast; statistics and arithmetic stay
 // fp32. A bf16 input is read as is. The weights (γ, β) stay fp32, as every parameter does. A channels-last
-// input (what the bf16 convolutions produce) gives a channels-last result.
+// input (what the CPU convolutions produce, mixed_precision.h) gives a channels-last result.
 #pragma once
 
 #include <torch/nn/modules/normalization.h>

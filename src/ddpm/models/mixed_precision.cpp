@@ -10,12 +10,15 @@ thread_local const Bf16Weights* current_weights = nullptr;
 
 torch::Tensor low(const torch::Tensor& x) { return x.to(torch::kBFloat16); }
 
-// A convolution's operand in `dtype`, laid out channels-last (NHWC) on the CPU, in either precision:
-// oneDNN's kernels for that layout are the faster ones on the U-Nets' shapes (docs/PERFORMANCE.md). Other
-// devices keep the layout they are given (not measured). One `to` for both: measured faster than a cast
-// followed by a separate change of layout.
+// A convolution's 4-D operand laid out channels-last (NHWC) on the CPU, in either precision: oneDNN's
+// kernels for that layout are the faster ones on the U-Nets' shapes (docs/PERFORMANCE.md). Other devices
+// and shapes keep the layout they are given (not measured).
+bool goes_channels_last(const torch::Tensor& x) { return x.is_cpu() && x.dim() == 4; }
+
+// x as `dtype` in the convolutions' layout: one `to` for both (in bf16 measured faster than a cast followed
+// by a change of layout).
 torch::Tensor conv_operand(const torch::Tensor& x, torch::ScalarType dtype) {
-  return x.is_cpu() ? x.to(dtype, false, false, at::MemoryFormat::ChannelsLast) : x.to(dtype);
+  return goes_channels_last(x) ? x.to(dtype, false, false, at::MemoryFormat::ChannelsLast) : x.to(dtype);
 }
 
 // A parameter in bf16, a convolution's weight in its layout.
@@ -55,7 +58,7 @@ PrecisionScope::~PrecisionScope() {
 Precision compute_precision() { return current; }
 
 torch::Tensor apply_conv(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
-  if (current == Precision::fp32) return conv.ptr()->forward(conv_operand(x, torch::kFloat32));
+  if (current == Precision::fp32) return conv.ptr()->forward(conv_operand(x, x.scalar_type()));
   const auto& o = conv->options;
   // Only zero padding is used by the networks (and is what at::conv2d does). The padding is a variant:
   // c10's own before LibTorch 2, std::variant since.
