@@ -154,8 +154,9 @@ DDPM_VECTOR_CLONES void mask_rows(float* y, int64_t rows, int64_t C, int64_t fir
     for (int64_t c = 0; c < C; ++c) y[p * C + c] *= mask(start[c] + p);
 }
 
-// A dense (contiguous or channels-last) fp32 or bf16 tensor's values, in memory order, as float rows: fp32 in place, bf16 widened into a buffer (one
-// slice at a time). bf16 is read as its bits (c10::BFloat16 holds exactly those 16 bits).
+// A dense (contiguous or channels-last) fp32 or bf16 tensor's values, in memory order, as float rows: fp32 in
+// place, bf16 widened into a buffer (one slice at a time). bf16 is read as its bits (c10::BFloat16 holds
+// exactly those 16 bits).
 class FloatView {
  public:
   explicit FloatView(const torch::Tensor& t)
@@ -173,7 +174,8 @@ class FloatView {
   const uint16_t* bf16_;
 };
 
-// Writes float rows, in memory order, into a dense tensor that is fp32 (directly) or bf16 (through a buffer, rounded).
+// Writes float rows, in memory order, into a dense tensor that is fp32 (directly) or bf16 (through a buffer,
+// rounded).
 class FloatSink {
  public:
   explicit FloatSink(torch::Tensor& t)
@@ -213,15 +215,28 @@ Shape shape_of(const torch::Tensor& x, int64_t groups) {
 // Grain of the parallel loops in slices: about 32k values per task.
 int64_t slices_per_task(const Shape& s) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, s.slice_length())); }
 
-void forward_kernel(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta, double eps,
-                    const DropoutMask* mask, const Shape& s, torch::Tensor& y, torch::Tensor& mean,
-                    torch::Tensor& rstd) {
-  const float* w = gamma.data_ptr<float>();
-  const float* b = beta.data_ptr<float>();
-  float* mu_out = mean.data_ptr<float>();
-  float* r_out = rstd.data_ptr<float>();
-  const FloatView in(x);
-  const FloatSink out(y);
+// The forward kernels' arrays: x in, y out, γ and β, and μ and r = 1/√(σ² + ε) out per (example, group).
+struct ForwardArrays {
+  FloatView in;
+  FloatSink out;
+  const float *w, *b;
+  float *mu, *r;
+};
+
+// The backward kernels': x and dy in, dx out, γ, β, the forward's μ and r, and per (example, channel) the
+// sums Σ g (x − μ) and Σ g out.
+struct BackwardArrays {
+  FloatView in, upstream;
+  FloatSink out;
+  const float *w, *b, *mu, *r;
+  float *gx, *gs;
+};
+
+void forward_kernel(const ForwardArrays& arrays, double eps, const DropoutMask* mask, const Shape& s) {
+  const FloatView& in = arrays.in;  // (named, not structured bindings: the lambdas capture them)
+  const FloatSink& out = arrays.out;
+  const float *w = arrays.w, *b = arrays.b;
+  float *mu_out = arrays.mu, *r_out = arrays.r;
   at::parallel_for(0, s.N * s.groups, slices_per_task(s), [&](int64_t begin, int64_t end) {
     std::vector<float> in_buffer, out_buffer;
     for (int64_t slice = begin; slice < end; ++slice) {
@@ -249,18 +264,11 @@ void forward_kernel(const torch::Tensor& x, const torch::Tensor& gamma, const to
 }
 
 // Fills dx and, per example and channel, Σ g (x − μ) and Σ g (for dγ and dβ).
-void backward_kernel(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& gamma,
-                     const torch::Tensor& beta, const torch::Tensor& mean, const torch::Tensor& rstd,
-                     const DropoutMask* mask, const Shape& s, torch::Tensor& dx, torch::Tensor& sum_gx,
-                     torch::Tensor& sum_g) {
-  const float* w = gamma.data_ptr<float>();
-  const float* b = beta.data_ptr<float>();
-  const float* mu_in = mean.data_ptr<float>();
-  const float* r_in = rstd.data_ptr<float>();
-  float* gx_out = sum_gx.data_ptr<float>();
-  float* g_out = sum_g.data_ptr<float>();
-  const FloatView in(x), upstream(dy);
-  const FloatSink out(dx);
+void backward_kernel(const BackwardArrays& arrays, const DropoutMask* mask, const Shape& s) {
+  const FloatView &in = arrays.in, &upstream = arrays.upstream;
+  const FloatSink& out = arrays.out;
+  const float *w = arrays.w, *b = arrays.b, *mu_in = arrays.mu, *r_in = arrays.r;
+  float *gx_out = arrays.gx, *g_out = arrays.gs;
   at::parallel_for(0, s.N * s.groups, slices_per_task(s), [&](int64_t begin, int64_t end) {
     std::vector<float> x_buffer, dy_buffer, g, out_buffer;
     for (int64_t slice = begin; slice < end; ++slice) {
@@ -439,15 +447,11 @@ double chunk_total(const ChannelsLastPlan& plan, const std::vector<float>& parti
   return total;
 }
 
-void forward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
-                                  double eps, const DropoutMask* mask, const Shape& s, torch::Tensor& y,
-                                  torch::Tensor& mean, torch::Tensor& rstd) {
-  const float* w = gamma.data_ptr<float>();
-  const float* bias = beta.data_ptr<float>();
-  float* mu_out = mean.data_ptr<float>();
-  float* r_out = rstd.data_ptr<float>();
-  const FloatView in(x);
-  const FloatSink out(y);
+void forward_kernel_channels_last(const ForwardArrays& arrays, double eps, const DropoutMask* mask, const Shape& s) {
+  const FloatView& in = arrays.in;
+  const FloatSink& out = arrays.out;
+  const float *w = arrays.w, *bias = arrays.b;
+  float *mu_out = arrays.mu, *r_out = arrays.r;
   const ChannelsLastPlan plan(s);
   // The first pass sums x minus the chunk's first row, so that a mean far from zero (|μ| ≫ σ) loses no
   // digits to long float sums of large values; the second sums squares centred on μ.
@@ -495,23 +499,17 @@ void forward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& g
 }
 
 // As backward_kernel, for channels-last x, dy and dx.
-void backward_kernel_channels_last(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& gamma,
-                                   const torch::Tensor& beta, const torch::Tensor& mean, const torch::Tensor& rstd,
-                                   const DropoutMask* mask, const Shape& s, torch::Tensor& dx,
-                                   torch::Tensor& sum_gx, torch::Tensor& sum_g) {
-  const float* w = gamma.data_ptr<float>();
-  const float* mu_in = mean.data_ptr<float>();
-  const float* r_in = rstd.data_ptr<float>();
-  float* gx_out = sum_gx.data_ptr<float>();
-  float* g_out = sum_g.data_ptr<float>();
-  const FloatView in(x), upstream(dy);
-  const FloatSink out(dx);
+void backward_kernel_channels_last(const BackwardArrays& arrays, const DropoutMask* mask, const Shape& s) {
+  const FloatView &in = arrays.in, &upstream = arrays.upstream;
+  const FloatSink& out = arrays.out;
+  const float *w = arrays.w, *bias = arrays.b, *mu_in = arrays.mu, *r_in = arrays.r;
+  float *gx_out = arrays.gx, *g_out = arrays.gs;
   const ChannelsLastPlan plan(s);
   std::vector<float> partial_gx = plan.new_sums(), partial_g = plan.new_sums();
   ChannelCoefficients k(s);
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t g = 0; g < s.groups; ++g)
-      k.set_group(s, n, g, mu_in[n * s.groups + g], r_in[n * s.groups + g], w, beta.data_ptr<float>());
+      k.set_group(s, n, g, mu_in[n * s.groups + g], r_in[n * s.groups + g], w, bias);
   // dx = scale g + c2 (x − μ) + c3, per example and channel.
   std::vector<float> scale(k.mean.size()), c2(k.mean.size()), c3(k.mean.size());
   const double M = static_cast<double>(s.D * s.HW);
@@ -596,7 +594,9 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
     auto mean = torch::empty({s.N * groups}, x.options().dtype(torch::kFloat32));
     auto rstd = torch::empty_like(mean);
     const DropoutMask* drop = scale > 0.0 ? &mask : nullptr;
-    (s.channels_last ? forward_kernel_channels_last : forward_kernel)(x, gamma, beta, eps, drop, s, y, mean, rstd);
+    const ForwardArrays arrays{FloatView(x), FloatSink(y), gamma.data_ptr<float>(), beta.data_ptr<float>(),
+                               mean.data_ptr<float>(), rstd.data_ptr<float>()};
+    (s.channels_last ? forward_kernel_channels_last : forward_kernel)(arrays, eps, drop, s);
     ctx->save_for_backward({x, gamma, beta, mean, rstd});
     ctx->saved_data["groups"] = groups;
     ctx->saved_data["seed"] = seed;
@@ -620,8 +620,10 @@ struct GroupNormSiLU : torch::autograd::Function<GroupNormSiLU> {
     auto sum_gx = torch::empty({s.N, s.C}, x.options().dtype(torch::kFloat32));
     auto sum_g = torch::empty_like(sum_gx);
     const DropoutMask* drop = scale > 0.0 ? &mask : nullptr;
-    (s.channels_last ? backward_kernel_channels_last : backward_kernel)(x, dy, gamma, beta, mean, rstd, drop, s, dx,
-                                                                        sum_gx, sum_g);
+    const BackwardArrays arrays{FloatView(x),           FloatView(dy),           FloatSink(dx),
+                                gamma.data_ptr<float>(), beta.data_ptr<float>(), mean.data_ptr<float>(),
+                                rstd.data_ptr<float>(),  sum_gx.data_ptr<float>(), sum_g.data_ptr<float>()};
+    (s.channels_last ? backward_kernel_channels_last : backward_kernel)(arrays, drop, s);
     // dγ_c = Σ_n r Σ g (x − μ), dβ_c = Σ_n Σ g, over [N, C] partial sums (small: done by LibTorch).
     const auto r = rstd.view({s.N, s.groups}).repeat_interleave(s.D, 1);  // [N, G] → [N, C]
     const auto d_gamma = (r * sum_gx).sum(0);
