@@ -138,7 +138,7 @@ TEST(Cli, DemoWritesPicturesAndSummary) {
     EXPECT_NE(text.find(file), std::string::npos) << file;
   }
   // The conditional model by default: one row per class (4 per class rounds down to 1: the classes side by side).
-  EXPECT_NE(text.find("one per class, guidance 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("one per class, guidance 0.5"), std::string::npos) << text;
   EXPECT_EQ(run_cli("demo --out " + dir + " --model no-such-model --no-gmm").status, 1);
   EXPECT_EQ(run_cli("demo --out " + dir + "2 --model fashion --guidance 1 --no-gmm").status, 1);  // no classes to guide
 }

@@ -20,7 +20,7 @@ Subcommand add_demo(CLI::App& parent) {
   add_precision_flag(*app, o->precision);
   app->add_option("--grid", o->grid, "images in the DDIM grid (a class-conditional model: spread over its classes, a row each)")
       ->capture_default_str()->check(positive());
-  app->add_option("--guidance", o->guidance, "a class-conditional model's classifier-free guidance weight (default 1)")
+  app->add_option("--guidance", o->guidance, "a class-conditional model's classifier-free guidance weight (default 0.5)")
       ->check(non_negative());
   app->add_option("--ddim-steps", o->ddim_steps, "DDIM steps")->capture_default_str()->check(positive());
   app->add_option("--ancestral-n", o->ancestral_n, "images drawn by Algorithm 2 (a class-conditional model: at least one per class)")->capture_default_str()->check(positive());

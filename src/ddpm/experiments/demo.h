@@ -21,7 +21,7 @@ struct DemoOptions {
   int64_t grid = 80;
   int64_t ddim_steps = 25;
   int64_t ancestral_n = 10;
-  std::optional<double> guidance;  // a conditional model's (unset: 1); an unconditional model refuses one
+  std::optional<double> guidance;  // a conditional model's (unset: 0.5); an unconditional model refuses one
   int64_t ancestral_steps = 1000;  // Algorithm 2 over every t of the model's schedule (T = 1000)
   std::string precision = "auto";  // of the network's products (runtime/precision.h), chosen for the model
   bool gmm = true;
