@@ -123,7 +123,8 @@ TEST(GroupNormSiLU, ChannelsLastMatchesLibTorch) {
       EXPECT_LT(relative_error(fused.beta, exact_grad.beta), 1e-4) << c10::IntArrayRef(shape);
       for (const auto& t : {y, fused.x, fused.gamma, fused.beta}) by_threads.push_back(t);
     }
-    for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(torch::equal(by_threads[i], by_threads[i + 4])) << c10::IntArrayRef(shape);
+    for (size_t i = 0; i < 4; ++i)
+      EXPECT_TRUE(torch::equal(by_threads[i], by_threads[i + 4])) << c10::IntArrayRef(shape);
 
     // bf16 out, and bf16 in, both channels-last: LibTorch's rounding of the fp32 result, bit for bit; the
     // gradient of a bf16 input is bf16 and channels-last, and agrees with fp32's to bf16's precision.
@@ -234,8 +235,9 @@ TEST(GroupNormSiLU, LargeMeanAgainstFloat64) {
   torch::manual_seed(7);
   auto norm = make_norm(4, 8);
   // Channels-last also at 48×48, where a chunk sums 1,024 rows per channel.
+  const auto channels_last = at::MemoryFormat::ChannelsLast;
   for (const auto& [size, layout] : std::vector<std::pair<int64_t, at::MemoryFormat>>{
-           {12, at::MemoryFormat::Contiguous}, {12, at::MemoryFormat::ChannelsLast}, {48, at::MemoryFormat::ChannelsLast}}) {
+           {12, at::MemoryFormat::Contiguous}, {12, channels_last}, {48, channels_last}}) {
     const auto x = (1000.0 + torch::randn({2, 8, size, size})).to(torch::kFloat32).contiguous(layout);
     const auto w = torch::randn(x.sizes());
     const auto fused = gradients(norm, x, w, [&](const torch::Tensor& v) { return group_norm_silu(norm, v); });

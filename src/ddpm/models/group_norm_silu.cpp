@@ -1,7 +1,8 @@
 // The fused GroupNorm → SiLU → dropout (see group_norm_silu.h).
 //
-// [N, C, H, W] tensors: per example n and group g the slice x[n, g·D : (g+1)·D] (D = C / groups channels of HW values each) is
-// contiguous and small enough to stay in cache, so the kernel works slice by slice on one thread each:
+// [N, C, H, W] tensors: per example n and group g the slice x[n, g·D : (g+1)·D] (D = C / groups channels of
+// HW values each) is contiguous and small enough to stay in cache, so the kernel works slice by slice on one
+// thread each:
 //   forward   μ, σ² of the slice (two passes over the cached slice), then per channel c with
 //             a_c = γ_c / √(σ² + ε), b_c = β_c − μ a_c:  z = a_c x + b_c,  y = z σ(z) · mask
 //   backward  g = dy · mask · σ(z) (1 + z (1 − σ(z))), the SiLU's derivative at the recomputed z; then the
@@ -11,8 +12,9 @@
 //             (Centred on μ, so nothing cancels where |μ| ≫ σ.)
 // Nothing but μ and r is stored for the backward pass: z and the mask are recomputed from x and the
 // mask's seed. Channels-last tensors (the CPU convolutions' layout) take the same arithmetic along a
-// different loop order (below, "Channels-last"). The row loops are plain float arithmetic that the compiler vectorises, cloned for AVX-512,
-// AVX2 and the baseline and chosen at load time, because the library is built for any x86-64.
+// different loop order (below, "Channels-last"). The row loops are plain float arithmetic that the compiler
+// vectorises, cloned for AVX-512, AVX2 and the baseline and chosen at load time, because the library is
+// built for any x86-64.
 #include "ddpm/models/group_norm_silu.h"
 
 #include <ATen/Parallel.h>
