@@ -1,7 +1,9 @@
 // `ddpm eval`: a trained model's bits/dim (the variational bound, Ho et al. eq. 5) or its sample quality
 // (Fréchet distance, precision, recall in a classifier's feature space) on a data set's test split.
 #include <cstdio>
+#include <cmath>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -19,10 +21,11 @@ namespace {
 
 constexpr int64_t kDefaultNllExamples = 128;
 constexpr int64_t kDefaultQualitySamples = 500;
+constexpr const char* kFittedVariance = "fitted";  // --variance: fitted to the network (evaluation/fitted_variance.h)
 
 struct EvalFlags {
-  std::string model, data = "fashion-mnist", metric, variance = "beta", features, classifier, precision = "auto";
-  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0;
+  std::string model, data = "fashion-mnist", metric, variance = kFittedVariance, features, classifier, precision = "auto";
+  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0, fit_n = 32;
   uint64_t seed = 0;
   bool json = false, raw = false, no_clip = false;
   SamplerSpec sampler;
@@ -36,21 +39,33 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.seed = f.seed;
   options.bound.strata = f.timesteps;
   options.bound.bands = f.bands;
-  options.bound.variance = parse_variance_kind(f.variance);
+  const bool fitted = f.variance == kFittedVariance;
+  if (!fitted) options.bound.variance = parse_variance_kind(f.variance);
+  options.fit.n = fitted ? f.fit_n : 0;
+  options.fit.batch = f.batch;
   options.bound.clip_x0 = !f.no_clip;
   options.bound.batch = f.batch;
   options.precision = choose_precision(f.precision, torch::kCPU, model.config);
   const auto& schedule = model.schedule;
-  const int64_t evaluations = bound_evaluations(options.n, schedule.T, options.bound);
+  std::optional<Dataset> train;
+  if (fitted) train = load_dataset(f.data, DataOptions{"train", f.image_size, 0});
+  const int64_t evaluations = nll_evaluations(schedule, options, train ? &*train : nullptr);
   const bool exact = options.bound.strata <= 0 || options.bound.strata >= schedule.T - 1;
-  ProgressLine progress("bound: network evaluations", evaluations, 0,
-                        fmt::format("bound of {} on {} {} examples: {}, {} network evaluations in {}", model.path,
+  const int64_t fit_n = train ? fit_examples(options, *train) : 0;
+  ProgressLine progress(fitted ? "variance fit and bound: network evaluations" : "bound: network evaluations",
+                        evaluations, 0,
+                        fmt::format("bound of {} on {} {} examples: {}{}, {} network evaluations in {}", model.path,
                                     options.n, test.name,
                                     exact ? fmt::format("all {} terms", schedule.T)
                                           : fmt::format("~{} strata of t + decoder + prior", options.bound.strata),
+                                    fitted ? fmt::format("; variances fitted on {} training examples at all {} steps",
+                                                         fit_n, schedule.T)
+                                           : "",
                                     evaluations, precision_name(options.precision)));
-  const auto r = evaluate_nll(model, test, options, [&](int64_t done, int64_t) { progress.update(done); });
+  const auto r = evaluate_nll(model, test, options, [&](int64_t done, int64_t) { progress.update(done); },
+                              train ? &*train : nullptr);
   progress.finish();
+  const double decoder_sigma = fitted ? std::sqrt(r.fit.variance[0].item<double>()) : 0.0;
   const int64_t kl_terms = r.terms.evaluations / r.n - 1;
 
   if (f.json) {
@@ -65,8 +80,10 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
                           {"decoder_standard_error", finite_or_null(r.decoder.standard_error)},
                           {"terms", terms}, {"n", r.n}, {"timesteps", kl_terms}, {"exact", r.terms.exact},
                           {"T", schedule.T}, {"variance", f.variance}, {"clip_x0", !f.no_clip},
-                          {"network_evaluations", r.terms.evaluations}, {"seed", f.seed}, {"seconds", r.seconds},
+                          {"network_evaluations", r.terms.evaluations + r.fit.evaluations}, {"seed", f.seed},
+                          {"seconds", r.seconds},
                           {"arithmetic", precision_name(options.precision)}};  // "precision" is a metric in fid
+    if (fitted) out["fit"] = {{"training_examples", fit_n}, {"decoder_sigma", decoder_sigma}};
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -74,7 +91,10 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   std::printf("  %lld examples, %s, variance %s%s\n", static_cast<long long>(r.n),
               r.terms.exact ? fmt::format("all {} KL terms (exact)", kl_terms).c_str()
                             : fmt::format("{} stratified KL terms per example", kl_terms).c_str(),
-              f.variance.c_str(), f.no_clip ? "" : ", x0 clipped");
+              fitted ? fmt::format("fitted on {} training examples (decoder sigma {:.4f})", fit_n,
+                                   decoder_sigma).c_str()
+                     : f.variance.c_str(),
+              f.no_clip ? "" : ", x0 clipped");
   std::printf("  bits/dim             %.4f ± %.4f (standard error over examples%s)\n", r.bits_per_dim.mean,
               r.bits_per_dim.standard_error, r.terms.exact ? "" : " and timesteps");
   std::printf("  prior L_T            %.6f\n", r.prior.mean);
@@ -82,7 +102,8 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   for (size_t b = 0; b < r.bands.size(); ++b)
     std::printf("  KL t = %4lld..%-4lld    %.4f\n", static_cast<long long>(r.terms.band_ranges[b].t_first),
                 static_cast<long long>(r.terms.band_ranges[b].t_last), r.bands[b].mean);
-  std::printf("  %lld network evaluations in %.1f s\n", static_cast<long long>(r.terms.evaluations), r.seconds);
+  std::printf("  %lld network evaluations in %.1f s\n", static_cast<long long>(r.terms.evaluations + r.fit.evaluations),
+              r.seconds);
 }
 
 // A class-conditional model's figures for one guidance weight: per class and overall.
@@ -250,8 +271,14 @@ Subcommand add_eval(CLI::App& parent) {
       ->capture_default_str()->check(positive());
   app->add_option("--bands", f->bands, "nll: the KL terms are reported summed over this many bands of t")
       ->capture_default_str()->check(positive());
-  app->add_option("--variance", f->variance, "nll: reverse variance, beta (Ho et al.'s CIFAR-10 choice) | posterior (beta tilde)")
-      ->capture_default_str()->check(CLI::IsMember(variance_kinds()));
+  auto variances = variance_kinds();
+  variances.push_back(kFittedVariance);
+  app->add_option("--variance", f->variance,
+                  "nll: reverse variance, beta (Ho et al.'s CIFAR-10 choice) | posterior (beta tilde) | fitted (per "
+                  "step, the bound's optimum for this network, measured on the training split)")
+      ->capture_default_str()->check(CLI::IsMember(variances));
+  app->add_option("--fit-n", f->fit_n, "nll: training examples the fitted variance is measured on (each at all T steps)")
+      ->capture_default_str()->check(positive());
   // fid
   add_sampler_flags(*app, s, "fid: ");
   app->add_option("--guidance", f->guidance,

@@ -59,7 +59,13 @@ ReverseStep p_mean_variance(const Schedule& s, const torch::Tensor& xt, const to
                             const torch::Tensor& eps, const ReverseStepOptions& options) {
   TORCH_CHECK(eps.sizes() == xt.sizes(), "noise prediction shape ", eps.sizes(), " != x_t shape ", xt.sizes());
   ReverseStep step;
-  step.dist = reverse_variance(s, options.variance, t, xt);
+  if (options.variance_table.defined()) {
+    TORCH_CHECK(options.variance_table.sizes() == torch::IntArrayRef{s.T}, "variance table shape ",
+                options.variance_table.sizes(), " != [T] = [", s.T, "]");
+    step.dist = {torch::Tensor(), extract(options.variance_table, t, xt), extract(options.variance_table.log(), t, xt)};
+  } else {
+    step.dist = reverse_variance(s, options.variance, t, xt);
+  }
   step.pred_x0 = predict_x0_from_eps(s, xt, t, eps);
   if (options.clip_x0) {
     // Clipping changes x_θ, so the mean must come from eq. 7 with the clipped x_θ.

@@ -48,6 +48,9 @@ DiagonalGaussian reverse_variance(const Schedule& s, VarianceKind kind, const to
 struct ReverseStepOptions {
   VarianceKind variance = VarianceKind::Posterior;
   bool clip_x0 = false;  // clip the predicted x_0 to [-1, 1] and take the mean from eq. 7
+  // σ_t² per step index, float64 [T] (e.g. fitted to a network, evaluation/fitted_variance.h); when defined it
+  // replaces `variance`.
+  torch::Tensor variance_table;
 };
 
 // p_θ(x_{t-1} | x_t) given the network's noise prediction. `pred_x0` receives x_θ (eq. 15).

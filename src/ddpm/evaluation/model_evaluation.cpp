@@ -1,6 +1,7 @@
 // `ddpm eval`'s two measurements of a trained model.
 #include "ddpm/evaluation/model_evaluation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -45,12 +46,26 @@ std::vector<int64_t> histogram(ClassifierImpl& classifier, const torch::Tensor& 
 
 }  // namespace
 
+int64_t fit_examples(const NllOptions& options, const Dataset& train) {
+  return std::min(std::max<int64_t>(options.fit.n, 0), train.size());
+}
+
+int64_t nll_evaluations(const Schedule& schedule, const NllOptions& options, const Dataset* train) {
+  const int64_t fit = train == nullptr ? 0 : fit_examples(options, *train);
+  return fit * schedule.T + bound_evaluations(options.n, schedule.T, options.bound);
+}
+
 NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOptions& options,
-                       const BoundProgress& progress) {
+                       const BoundProgress& progress, const Dataset* train) {
   check_images_fit(model.config, test);
   if (options.n < 1 || options.n > test.size())
     throw std::invalid_argument(fmt::format("n (test examples) must be between 1 and the test set's {}, got {}",
                                             test.size(), options.n));
+  const bool fit = options.fit.n > 0;
+  if (fit) {
+    if (train == nullptr) throw std::invalid_argument("fitting the reverse variances needs the training split");
+    check_images_fit(model.config, *train);
+  }
   const auto start = Clock::now();
   const auto& schedule = model.schedule;
   auto gen = make_generator(options.seed);
@@ -59,7 +74,20 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
 
   NllReport report;
   report.n = options.n;
-  report.terms = variational_bound(schedule, predictor, test.batch(subset), gen, options.bound, progress);
+  auto bound = options.bound;
+  int64_t fit_evaluations = 0;
+  if (fit) {
+    const auto examples = torch::randperm(train->size(), gen, torch::kLong).slice(0, 0, fit_examples(options, *train));
+    auto fit_options = options.fit;
+    fit_options.clip_x0 = options.bound.clip_x0;  // the error of the x̂_0 the bound's means are made from
+    report.fit = fit_reverse_variance(schedule, predictor, train->batch(examples), gen, fit_options, progress);
+    bound.variance_table = report.fit.variance;
+    fit_evaluations = report.fit.evaluations;
+  }
+  const auto bound_progress = [&](int64_t done, int64_t total) {
+    if (progress) progress(fit_evaluations + done, fit_evaluations + total);
+  };
+  report.terms = variational_bound(schedule, predictor, test.batch(subset), gen, bound, bound_progress);
   report.bits_per_dim = mean_with_error(report.terms.total());
   if (!std::isfinite(report.bits_per_dim.mean))
     throw std::runtime_error(fmt::format("the variational bound of {} is not finite ({} bits/dim)", model.path,

@@ -14,6 +14,7 @@
 
 #include "ddpm/data/dataset.h"
 #include "ddpm/evaluation/feature_network.h"
+#include "ddpm/evaluation/fitted_variance.h"
 #include "ddpm/evaluation/variational_bound.h"
 #include "ddpm/inference/generate.h"
 #include "ddpm/inference/trained_model.h"
@@ -25,20 +26,30 @@ struct NllOptions {
   int64_t n = 128;  // test examples (a seeded random subset); the bound's cost is n · (K + 1) evaluations
   uint64_t seed = 0;
   BoundOptions bound;
+  // fit.n > 0: p_θ's variances are fitted first on a seeded random subset of fit.n training examples (all of
+  // them if there are fewer; evaluation/fitted_variance.h; n · T more evaluations), and replace bound.variance;
+  // fit.clip_x0 follows bound.clip_x0.
+  VarianceFitOptions fit{0};
   Precision precision = Precision::fp32;  // of the network's products (runtime/precision.h)
 };
 
 struct NllReport {
   int64_t n = 0;
+  FittedVariance fit;  // when NllOptions::fit.n > 0
   BoundTerms terms;  // per example
   MeanWithError bits_per_dim, prior, decoder;
   std::vector<MeanWithError> bands;  // one per terms.band_ranges
   double seconds = 0.0;
 };
 
-// Throws std::invalid_argument unless `test` holds 8-bit images of the model's shape.
+// Throws std::invalid_argument unless `test` (and `train`, which a variance fit needs) hold 8-bit images of the
+// model's shape. `progress` counts the fit's evaluations and then the bound's.
 NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOptions& options,
-                       const BoundProgress& progress = {});
+                       const BoundProgress& progress = {}, const Dataset* train = nullptr);
+
+// The training examples a variance fit takes, and the network evaluations evaluate_nll makes.
+int64_t fit_examples(const NllOptions& options, const Dataset& train);
+int64_t nll_evaluations(const Schedule& schedule, const NllOptions& options, const Dataset* train = nullptr);
 
 struct QualityOptions {
   int64_t n = 500;   // generated samples; as many real images for the reference and as many for the floor

@@ -55,6 +55,7 @@ torch::Tensor bound_term(const Schedule& s, const torch::Tensor& x0, const torch
   auto x0d = x0.to(torch::kFloat64), xtd = xt.to(torch::kFloat64);
   ReverseStepOptions reverse;
   reverse.variance = options.variance;
+  reverse.variance_table = options.variance_table;
   reverse.clip_x0 = options.clip_x0;
   const auto p = p_mean_variance(s, xtd, t, eps.to(torch::kFloat64), reverse).dist;
   const auto q = q_posterior(s, x0d, xtd, t);
@@ -79,6 +80,10 @@ BoundTerms variational_bound(const Schedule& schedule, const NoisePredictor& mod
   if (T < 2) throw std::invalid_argument(fmt::format("the variational bound needs T >= 2 steps, the schedule has {}", T));
   if (x0.dim() < 2 || x0.size(0) < 1) throw std::invalid_argument("the bound needs a batch of examples [n, ...]");
   if (options.bands < 1 || options.batch < 1) throw std::invalid_argument("bound bands and batch must be >= 1");
+  const auto& table = options.variance_table;
+  if (table.defined() && (table.sizes() != torch::IntArrayRef{T} || !(table > 0).all().item<bool>() ||
+                          !torch::isfinite(table).all().item<bool>()))
+    throw std::invalid_argument(fmt::format("the bound's variance table must hold T = {} positive finite values", T));
 
   const auto edges = band_edges(T, options.bands);
   const bool exact = is_exact(T, options);

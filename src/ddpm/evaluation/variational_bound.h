@@ -30,6 +30,7 @@ struct BoundOptions {
   int64_t strata = 0;    // K; 0 or >= T - 1 evaluates every term (exact)
   int64_t bands = 10;    // the KL terms are reported summed over this many equal bands of t
   VarianceKind variance = VarianceKind::Beta;  // Σ_θ(t) of p_θ (core/reverse_process.h)
+  torch::Tensor variance_table;  // [T] σ_t², positive (evaluation/fitted_variance.h); replaces `variance` if defined
   bool clip_x0 = false;  // clip x̂_0 to [-1, 1] and take μ_θ from eq. 7 (a valid p_θ as well)
   int64_t batch = 256;   // network evaluations at once
 };
