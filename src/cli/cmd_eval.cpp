@@ -249,8 +249,7 @@ Subcommand add_eval(CLI::App& parent) {
   auto* app = parent.add_subcommand("eval", "evaluate a trained model: bits/dim (the variational bound) or sample quality (FID, precision, recall)");
   auto f = std::make_shared<EvalFlags>();
   auto& s = f->sampler;
-  s.kind = "ddim";
-  s.steps = 25;
+  s = fast_sampler();
   app->add_option("--model", f->model, "shipped model name, .safetensors model file, run folder or diffusers folder")->required();
   app->add_option("--metric", f->metric, "nll (bits/dim of the variational bound) | fid (FID, precision, recall)")
       ->required()->check(CLI::IsMember({"nll", "fid"}));

@@ -107,7 +107,7 @@ Subcommand add_train(CLI::App& parent) {
   app->add_option("--sample-steps", c.sample_steps, "respaced sampling steps for those grids")
       ->capture_default_str()->check(positive());
   app->add_option("--eval-every", c.eval_every,
-                  "every K steps, FID, precision and recall of --eval-n EMA samples (DDIM, 25 steps) against the test "
+                  "every K steps, FID, precision and recall of --eval-n EMA samples (DDIM, 50 steps) against the test "
                   "split, logged in metrics.jsonl and shown (0: never; images only)")
       ->capture_default_str()->check(non_negative());
   app->add_option("--eval-n", c.eval_n, "samples (and test images) of each --eval-every measurement")

@@ -19,8 +19,7 @@ StepEvaluation training_quality_evaluation(const TrainConfig& config, Precision 
   QualityOptions options;
   options.n = config.eval_n;
   options.seed = derive_seed(config.seed, 3);  // the same samples' noise at every evaluation of the run
-  options.sampler.kind = "ddim";
-  options.sampler.steps = 25;
+  options.sampler = fast_sampler();
   options.precision = precision;
   check_sample_quality_inputs(config.model, *test, *features, options);
   auto schedule = std::make_shared<const Schedule>(make_schedule(config.schedule));

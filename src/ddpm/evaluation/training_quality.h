@@ -1,4 +1,4 @@
-// `ddpm train --eval-every K`: every K steps, FID, precision and recall of n EMA samples (DDIM, 25 steps)
+// `ddpm train --eval-every K`: every K steps, FID, precision and recall of n EMA samples (inference/generate.h's fast sampler)
 // against n images of the data's test split, in a feature network's space, as `ddpm eval --metric fid`
 // measures them (for a class-conditional network also the class accuracy, without guidance): a run shows
 // its quality as it goes, in metrics.jsonl, on the progress line and in `ddpm plot`.

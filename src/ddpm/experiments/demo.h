@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ddpm/inference/generate.h"
+
 namespace ddpm {
 
 struct DemoOptions {
@@ -19,7 +21,7 @@ struct DemoOptions {
   // Images in the DDIM grid and drawn by Algorithm 2; a class-conditional model's are spread over its classes,
   // one grid row per class (at least one image each), drawn with classifier-free guidance `guidance`.
   int64_t grid = 80;
-  int64_t ddim_steps = 25;
+  int64_t ddim_steps = kFastSamplerSteps;
   int64_t ancestral_n = 10;
   std::optional<double> guidance;  // a conditional model's (unset: 0.5); an unconditional model refuses one
   int64_t ancestral_steps = 1000;  // Algorithm 2 over every t of the model's schedule (T = 1000)

@@ -8,6 +8,13 @@
 
 namespace ddpm {
 
+SamplerSpec fast_sampler() {
+  SamplerSpec spec;
+  spec.kind = "ddim";
+  spec.steps = kFastSamplerSteps;
+  return spec;
+}
+
 SamplerSpec model_sampler(const ModelConfig& model, SamplerSpec spec, const SamplingDefaults& defaults) {
   if (!spec.variance) spec.variance = defaults.variance;
   if (!spec.spacing) spec.spacing = defaults.spacing;
