@@ -68,6 +68,7 @@ TEST(EvalCli, NllWithFittedVariance) {
   EXPECT_GT(sigma, 1e-4);
   EXPECT_LT(sigma, 1.0);
   EXPECT_GT(j["bits_per_dim"].get<double>(), 0.0);
+  expect_one_error_line(run_cli_1t("eval --model fashion --metric nll --variance beta --fit-n 4", true), "--fit-n");
 }
 
 TEST(EvalCli, NllJsonAddsUp) {

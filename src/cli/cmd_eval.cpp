@@ -25,7 +25,7 @@ constexpr const char* kFittedVariance = "fitted";  // --variance: fitted to the 
 
 struct EvalFlags {
   std::string model, data = "fashion-mnist", metric, variance = kFittedVariance, features, classifier, precision = "auto";
-  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0, fit_n = 32;
+  int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0, fit_n = 0;
   uint64_t seed = 0;
   bool json = false, raw = false, no_clip = false;
   SamplerSpec sampler;
@@ -41,7 +41,8 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.bound.bands = f.bands;
   const bool fitted = f.variance == kFittedVariance;
   if (!fitted) options.bound.variance = parse_variance_kind(f.variance);
-  options.fit.n = fitted ? f.fit_n : 0;
+  if (!fitted && f.fit_n > 0) throw std::invalid_argument("--fit-n applies to --variance fitted only");
+  options.fit.n = !fitted ? 0 : f.fit_n > 0 ? f.fit_n : VarianceFitOptions{}.n;
   options.fit.batch = f.batch;
   options.bound.clip_x0 = !f.no_clip;
   options.bound.batch = f.batch;
@@ -276,8 +277,10 @@ Subcommand add_eval(CLI::App& parent) {
                   "nll: reverse variance, beta (Ho et al.'s CIFAR-10 choice) | posterior (beta tilde) | fitted (per "
                   "step, the bound's optimum for this network, measured on the training split)")
       ->capture_default_str()->check(CLI::IsMember(variances));
-  app->add_option("--fit-n", f->fit_n, "nll: training examples the fitted variance is measured on (each at all T steps)")
-      ->capture_default_str()->check(positive());
+  app->add_option("--fit-n", f->fit_n,
+                  fmt::format("nll: training examples the fitted variance is measured on, each at all T steps (default {})",
+                              VarianceFitOptions{}.n))
+      ->check(positive());
   // fid
   add_sampler_flags(*app, s, "fid: ");
   app->add_option("--guidance", f->guidance,

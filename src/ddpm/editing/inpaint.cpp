@@ -73,7 +73,9 @@ torch::Tensor inpaint(const Schedule& schedule, const NoisePredictor& model, con
     throw std::invalid_argument("inpaint: the mask must be 0 (fill) or 1 (keep) everywhere");
   const auto respaced = respace(schedule, sampler_timesteps(spec, schedule.T));
   const auto& s = respaced.schedule;
-  ReverseStepOptions step_options{resolved_variance(spec, schedule.T), spec.clip_x0.value_or(false)};
+  ReverseStepOptions step_options;
+  step_options.variance = resolved_variance(spec, schedule.T);
+  step_options.clip_x0 = spec.clip_x0.value_or(false);
   const auto levels = repaint_levels(s.T, options.jump_length, options.jump_n_sample);
   const int64_t evaluations = repaint_evaluations(s.T, options.jump_length, options.jump_n_sample);
   torch::NoGradGuard no_grad;
