@@ -130,10 +130,6 @@ double default_learning_rate(const std::string& preset) {
 }
 
 TrainConfig check_train_config(TrainConfig c) {
-  const auto positive = [](const char* field, double value) {
-    if (!(std::isfinite(value) && value > 0.0))
-      throw std::invalid_argument(fmt::format("{} must be a finite number > 0, got {}", field, value));
-  };
   const auto non_negative = [](const char* field, double value) {
     if (!(std::isfinite(value) && value >= 0.0))
       throw std::invalid_argument(fmt::format("{} must be a finite number >= 0, got {}", field, value));
