@@ -68,7 +68,12 @@ TEST(EvalCli, NllWithFittedVariance) {
   EXPECT_GT(sigma, 1e-4);
   EXPECT_LT(sigma, 1.0);
   EXPECT_GT(j["bits_per_dim"].get<double>(), 0.0);
-  expect_one_error_line(run_cli_1t("eval --model fashion --metric nll --variance beta --fit-n 4", true), "--fit-n");
+  // A flag that does not apply is a usage error (status 2), named, before any work.
+  for (const char* args : {"--metric nll --variance beta --fit-n 4", "--metric fid --fit-n 4"}) {
+    auto bad = run_cli_1t(std::string("eval --model fashion ") + args, true);
+    EXPECT_EQ(bad.status, 2) << bad.out;
+    EXPECT_NE(bad.out.find("--fit-n: applies to --metric nll with --variance fitted"), std::string::npos) << bad.out;
+  }
 }
 
 TEST(EvalCli, NllJsonAddsUp) {

@@ -41,8 +41,8 @@ void run_nll(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
   options.bound.bands = f.bands;
   const bool fitted = f.variance == kFittedVariance;
   if (!fitted) options.bound.variance = parse_variance_kind(f.variance);
-  if (!fitted && f.fit_n > 0) throw std::invalid_argument("--fit-n applies to --variance fitted only");
-  options.fit.n = !fitted ? 0 : f.fit_n > 0 ? f.fit_n : VarianceFitOptions{}.n;
+  options.fit_variance = fitted;
+  if (f.fit_n > 0) options.fit.n = f.fit_n;
   options.fit.batch = f.batch;
   options.bound.clip_x0 = !f.no_clip;
   options.bound.batch = f.batch;
@@ -236,6 +236,8 @@ void run_fid(const EvalFlags& f, TrainedModel& model, const Dataset& test) {
 void run(const EvalFlags& f) {
   if (f.metric == "nll" && f.guidance != std::vector<double>{0.0})
     throw CLI::ValidationError("--guidance", "applies to --metric fid (nll bounds the model without a class)");
+  if (f.fit_n > 0 && (f.metric != "nll" || f.variance != kFittedVariance))
+    throw CLI::ValidationError("--fit-n", "applies to --metric nll with --variance fitted");
   auto model = load_trained_model(f.model, f.raw);
   const auto test = load_dataset(f.data, DataOptions{"test", f.image_size, 0});
   if (f.metric == "nll")

@@ -2,6 +2,7 @@
 // decoder's σ_1 by a search on the discretized likelihood.
 #include "ddpm/evaluation/fitted_variance.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 

@@ -7,10 +7,12 @@
 // network's x̂_0 (eq. 15, clipped or not as the bound's mean is), so μ̃_t - μ_θ = c_t (x_0 - x̂_0) with
 // c_t = √ᾱ_{t-1} β_t / (1 - ᾱ_t), and
 //   σ_t² = β̃_t + c_t² e_t,   e_t = E‖x_0 - x̂_0(x_t, t)‖² / d.
-// For the ideal network, x̂_0 = E[x_0 | x_t], this is the optimum of Bao et al. 2022 (Analytic-DPM, Theorem 1),
-// where e_t = (1 - ᾱ_t)/ᾱ_t · (1 - Γ_t) comes from the mean square of ε_θ; measuring the network's own e_t keeps
-// the optimum for a network that is not ideal, and needs no clipping of Γ_t. β_t (Ho et al.'s "fixedlarge") and
-// β̃_t are the two ends of this range, neither optimal for a trained network.
+// For the ideal network, x̂_0 = E[x_0 | x_t], this is the optimum of Bao et al. 2022a (Analytic-DPM, Theorem 1),
+// where e_t = (1 - ᾱ_t)/ᾱ_t · (1 - Γ_t) comes from the mean square of ε_θ; for a network that is not ideal the
+// optimum takes its own error instead (Bao et al. 2022b, "Estimating the optimal covariance with imperfect mean",
+// whose NPR-DPM learns it per x_t; here it is one number per step), which needs no clipping of Γ_t. β̃_t is the
+// floor (an exact x̂_0); Ho et al.'s β_t is the value at e_t = 1 - ᾱ_t, and a trained network's optimum can lie
+// on either side of it.
 //
 // The decoder L_0 = -log p_θ(x_0 | x_1) has no closed form: its σ_1 is the one under which the discretized
 // Gaussian gives the same training examples the highest likelihood, found by a one-dimensional search.

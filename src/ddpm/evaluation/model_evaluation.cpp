@@ -47,7 +47,7 @@ std::vector<int64_t> histogram(ClassifierImpl& classifier, const torch::Tensor& 
 }  // namespace
 
 int64_t fit_examples(const NllOptions& options, const Dataset& train) {
-  return std::min(std::max<int64_t>(options.fit.n, 0), train.size());
+  return options.fit_variance ? std::min(std::max<int64_t>(options.fit.n, 0), train.size()) : 0;
 }
 
 int64_t nll_evaluations(const Schedule& schedule, const NllOptions& options, const Dataset* train) {
@@ -61,7 +61,7 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   if (options.n < 1 || options.n > test.size())
     throw std::invalid_argument(fmt::format("n (test examples) must be between 1 and the test set's {}, got {}",
                                             test.size(), options.n));
-  const bool fit = options.fit.n > 0;
+  const bool fit = options.fit_variance;
   if (fit) {
     if (train == nullptr) throw std::invalid_argument("fitting the reverse variances needs the training split");
     check_images_fit(model.config, *train);
@@ -75,17 +75,19 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   NllReport report;
   report.n = options.n;
   auto bound = options.bound;
-  int64_t fit_evaluations = 0;
+  // One count over the fit and the bound.
+  const int64_t fit_evaluations = fit ? fit_examples(options, *train) * schedule.T : 0;
+  const int64_t total = nll_evaluations(schedule, options, train);
   if (fit) {
     const auto examples = torch::randperm(train->size(), gen, torch::kLong).slice(0, 0, fit_examples(options, *train));
     auto fit_options = options.fit;
     fit_options.clip_x0 = options.bound.clip_x0;  // the error of the x̂_0 the bound's means are made from
-    report.fit = fit_reverse_variance(schedule, predictor, train->batch(examples), gen, fit_options, progress);
+    report.fit = fit_reverse_variance(schedule, predictor, train->batch(examples), gen, fit_options,
+                                      [&](int64_t done, int64_t) { if (progress) progress(done, total); });
     bound.variance_table = report.fit.variance;
-    fit_evaluations = report.fit.evaluations;
   }
-  const auto bound_progress = [&](int64_t done, int64_t total) {
-    if (progress) progress(fit_evaluations + done, fit_evaluations + total);
+  const auto bound_progress = [&](int64_t done, int64_t) {
+    if (progress) progress(fit_evaluations + done, total);
   };
   report.terms = variational_bound(schedule, predictor, test.batch(subset), gen, bound, bound_progress);
   report.bits_per_dim = mean_with_error(report.terms.total());

@@ -26,16 +26,17 @@ struct NllOptions {
   int64_t n = 128;  // test examples (a seeded random subset); the bound's cost is n · (K + 1) evaluations
   uint64_t seed = 0;
   BoundOptions bound;
-  // fit.n > 0: p_θ's variances are fitted first on a seeded random subset of fit.n training examples (all of
-  // them if there are fewer; evaluation/fitted_variance.h; n · T more evaluations), and replace bound.variance;
+  // p_θ's variances fitted first on a seeded random subset of fit.n training examples (all of them if there
+  // are fewer; evaluation/fitted_variance.h; fit.n · T more evaluations), replacing bound.variance;
   // fit.clip_x0 follows bound.clip_x0.
-  VarianceFitOptions fit{0};
+  bool fit_variance = false;
+  VarianceFitOptions fit;
   Precision precision = Precision::fp32;  // of the network's products (runtime/precision.h)
 };
 
 struct NllReport {
   int64_t n = 0;
-  FittedVariance fit;  // when NllOptions::fit.n > 0
+  FittedVariance fit;  // with NllOptions::fit_variance
   BoundTerms terms;  // per example
   MeanWithError bits_per_dim, prior, decoder;
   std::vector<MeanWithError> bands;  // one per terms.band_ranges
