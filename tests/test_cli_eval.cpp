@@ -47,7 +47,8 @@ TEST(EvalCli, FolderOfMixedSizesWithImageSize) {
   ddpm::write_png(dir.file("a.png"), torch::full({1, 28, 28}, 30, torch::kUInt8));
   ddpm::write_png(dir.file("b.png"), torch::full({1, 40, 34}, 200, torch::kUInt8));
   const std::string data = " --data folder:" + dir.path().string();
-  auto r = run_cli_1t("eval --model fashion --metric nll --n 2 --timesteps 2 --variance beta --json --image-size 28" + data);
+  auto r = run_cli_1t("eval --model fashion --metric nll --n 2 --timesteps 2 --variance beta --json --image-size 28" +
+                      data);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(nlohmann::json::parse(r.out)["n"], 2);
   // The library's remedy in the tool's words.
@@ -58,7 +59,8 @@ TEST(EvalCli, FolderOfMixedSizesWithImageSize) {
 // --variance fitted measures the network's x_0 error on training examples at all T steps first: one example
 // here, so T more evaluations, and a decoder σ_1 from its own search.
 TEST(EvalCli, NllWithFittedVariance) {
-  auto r = run_cli_1t("eval --model fashion --metric nll --n 2 --timesteps 2 --bands 1 --variance fitted --fit-n 1 --json");
+  auto r = run_cli_1t(
+      "eval --model fashion --metric nll --n 2 --timesteps 2 --bands 1 --variance fitted --fit-n 1 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["variance"], "fitted");

@@ -163,7 +163,8 @@ TEST(FittedVariance, ExactDenoiserOfGaussianDataGivesTheTrueReverseVariance) {
   const double relative = 6.0 * std::sqrt(2.0 / (kExamples * kDims));
   int64_t beta_would_fail = 0, posterior_would_fail = 0;
   for (int64_t i = 1; i < schedule.T; ++i) {
-    const double prev = alpha_bar[i - 1].item<double>(), beta = betas[i].item<double>(), a = alpha_bar[i].item<double>();
+    const double prev = alpha_bar[i - 1].item<double>(), a = alpha_bar[i].item<double>();
+    const double beta = betas[i].item<double>();
     const double v = prev * kStddev * kStddev + 1.0 - prev;
     const double truth = v * beta / ((1.0 - beta) * v + beta);
     const double x0_error = kStddev * kStddev * (1.0 - a) / (a * kStddev * kStddev + 1.0 - a);  // posterior variance
@@ -202,8 +203,9 @@ TEST(FittedVariance, ImperfectDenoiserGetsItsOwnErrorsVariance) {
     const double x0_error = s2 * (1.0 - k) * (1.0 - k) + a * (1.0 - a) * w2 * w2 / (D * D);
     ASSERT_NEAR(fit.x0_error[i].item<double>(), x0_error, relative * x0_error) << "t = " << i + 1;
     if (i == 0) continue;  // the decoder's σ_1 is searched, not this formula
-    const double optimum = schedule.posterior_variance[i].item<double>() + std::pow(coef[i].item<double>(), 2) * x0_error;
-    ASSERT_NEAR(fit.variance[i].item<double>(), optimum, relative * (optimum - schedule.posterior_variance[i].item<double>()))
+    const double floor = schedule.posterior_variance[i].item<double>();
+    const double optimum = floor + std::pow(coef[i].item<double>(), 2) * x0_error;
+    ASSERT_NEAR(fit.variance[i].item<double>(), optimum, relative * (optimum - floor))
         << "t = " << i + 1;
     above_beta += optimum > 1.05 * schedule.betas[i].item<double>();
   }

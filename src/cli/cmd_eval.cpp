@@ -24,7 +24,8 @@ constexpr int64_t kDefaultQualitySamples = 500;
 constexpr const char* kFittedVariance = "fitted";  // --variance: fitted to the network (evaluation/fitted_variance.h)
 
 struct EvalFlags {
-  std::string model, data = "fashion-mnist", metric, variance = kFittedVariance, features, classifier, precision = "auto";
+  std::string model, data = "fashion-mnist", metric, variance = kFittedVariance, features, classifier,
+      precision = "auto";
   int64_t n = 0, timesteps = 50, bands = 10, batch = 256, k = 3, image_size = 0, fit_n = 0;
   uint64_t seed = 0;
   bool json = false, raw = false, no_clip = false;
@@ -280,7 +281,8 @@ Subcommand add_eval(CLI::App& parent) {
                   "step, the bound's optimum for this network, measured on the training split)")
       ->capture_default_str()->check(CLI::IsMember(variances));
   app->add_option("--fit-n", f->fit_n,
-                  fmt::format("nll: training examples the fitted variance is measured on, each at all T steps (default {})",
+                  fmt::format("nll: training examples the fitted variance is measured on, each at all T steps "
+                              "(default {})",
                               VarianceFitOptions{}.n))
       ->check(positive());
   // fid

@@ -53,7 +53,8 @@ FittedVariance fit_reverse_variance(const Schedule& schedule, const NoisePredict
                                     at::Generator& gen, const VarianceFitOptions& options,
                                     const BoundProgress& progress) {
   const int64_t T = schedule.T;
-  if (T < 2) throw std::invalid_argument(fmt::format("fitting reverse variances needs T >= 2 steps, the schedule has {}", T));
+  if (T < 2)
+    throw std::invalid_argument(fmt::format("fitting reverse variances needs T >= 2 steps, the schedule has {}", T));
   if (x0.dim() < 2 || x0.size(0) < 1) throw std::invalid_argument("fitting reverse variances needs examples [n, ...]");
   if (options.batch < 1) throw std::invalid_argument("the variance fit's batch must be >= 1");
 
