@@ -112,6 +112,16 @@ TEST(EvalCli, FidJsonWithReferences) {
   EXPECT_EQ(j["class_histogram"].size(), 10u);
 }
 
+// Without sampler flags, FID is measured with the documented fast sampler: DDIM, η = 0, 50 steps.
+TEST(EvalCli, FidSamplesWithDdimIn50StepsByDefault) {
+  auto r = run_cli_1t("eval --model fashion --metric fid --n 4 --k 1 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["sampler"]["kind"], "ddim");
+  EXPECT_EQ(j["sampler"]["steps"], 50);
+  EXPECT_EQ(j["sampler"]["eta"], 0.0);
+}
+
 TEST(EvalCli, FidWithATorchScriptFeatureNetwork) {
   ddpm::test::TempDir dir;
   torch::jit::Module module("pixels");
