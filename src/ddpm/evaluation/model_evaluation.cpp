@@ -76,10 +76,10 @@ NllReport evaluate_nll(TrainedModel& model, const Dataset& test, const NllOption
   report.n = options.n;
   auto bound = options.bound;
   // One count over the fit and the bound.
-  const int64_t fit_evaluations = fit ? fit_examples(options, *train) * schedule.T : 0;
+  const int64_t fit_n = fit ? fit_examples(options, *train) : 0, fit_evaluations = fit_n * schedule.T;
   const int64_t total = nll_evaluations(schedule, options, train);
   if (fit) {
-    const auto examples = torch::randperm(train->size(), gen, torch::kLong).slice(0, 0, fit_examples(options, *train));
+    const auto examples = torch::randperm(train->size(), gen, torch::kLong).slice(0, 0, fit_n);
     auto fit_options = options.fit;
     fit_options.clip_x0 = options.bound.clip_x0;  // the error of the x̂_0 the bound's means are made from
     report.fit = fit_reverse_variance(schedule, predictor, train->batch(examples), gen, fit_options,
