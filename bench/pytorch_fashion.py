@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The Python bar for `ddpm bench`: the same `fashion` U-Net in PyTorch eager mode, timed the same way.
+"""The Python bar for `ddpm bench`: the same `fashion` U-Net in PyTorch eager mode, timed the same way
+(on a GPU also the `cifar10` one: --device cuda --preset cifar10 --batch 128).
 
 The network mirrors src/ddpm/models (unet_plan.cpp, unet.cpp, unet_blocks.cpp, resnet_block.cpp,
 attention_block.cpp, timestep_embedding.cpp): diffusers' UNet2DModel layout, base 32, channel_mult
@@ -29,7 +30,11 @@ import torch.nn.functional as F
 
 FASHION = dict(in_channels=1, size=28, base=32, mult=(1, 2, 2), res_blocks=2, attention=(7,), groups=32,
                eps=1e-6, dropout=0.1)
-FASHION_PARAMETERS = 1623169  # `ddpm info --preset fashion`
+# Ho et al.'s CIFAR-10 network, ddpm's `cifar10` preset: for the GPU, where its figures are the paper's.
+CIFAR10 = dict(in_channels=3, size=32, base=128, mult=(1, 2, 2, 2), res_blocks=2, attention=(16,), groups=32,
+               eps=1e-6, dropout=0.1)
+PRESETS = dict(fashion=(FASHION, 1623169), cifar10=(CIFAR10, 35746307))  # parameters: `ddpm info --preset NAME`
+DEVICE = "cpu"  # --device
 
 
 def sinusoidal_embedding(t, dim):
@@ -182,12 +187,19 @@ def forward_flops_per_sample(cfg):
     return f + conv(base, cfg["in_channels"], 3, size * size)
 
 
+def synchronize():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 def best_seconds_per_call(work, repeats, iterations=1):
     best = float("inf")
     for _ in range(repeats):
+        synchronize()
         start = time.perf_counter()
         for _ in range(iterations):
             work()
+        synchronize()
         best = min(best, (time.perf_counter() - start) / iterations)
     return best
 
@@ -211,9 +223,32 @@ def linear_schedule(T=1000):
 
 
 def predict(net, xt, t, autocast):
-    """The network's prediction in fp32; with autocast, its forward under PyTorch's CPU bf16 autocast."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+    """The network's prediction in fp32; with autocast, its forward under PyTorch's bf16 autocast."""
+    with torch.autocast(DEVICE, dtype=torch.bfloat16, enabled=autocast):
         return net(xt, t).float()
+
+
+def graphed(net, shape, autocast):
+    """The network's call as a replayed CUDA graph, as a CUDA-graph sampling loop would make it: the inputs
+    are copied into the captured ones and the captured output is read (Nvidia's usual recipe: warm up on a
+    side stream, then capture)."""
+    x, t = torch.zeros(shape), torch.zeros(shape[0], dtype=torch.long)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side), torch.no_grad():
+        for _ in range(3):
+            predict(net, x, t, autocast)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph), torch.no_grad():
+        out = predict(net, x, t, autocast)
+
+    def call(xt, tt):
+        x.copy_(xt)
+        t.copy_(tt)
+        graph.replay()
+        return out
+    return call
 
 
 def training_images_per_second(cfg, batch, repeats, autocast=False):
@@ -242,9 +277,11 @@ def training_images_per_second(cfg, batch, repeats, autocast=False):
     return batch / best_seconds_per_call(step, repeats)
 
 
-def sampling_calls_per_second(cfg, batch, repeats, evals, autocast=False):
+def sampling_calls_per_second(cfg, batch, repeats, evals, autocast=False, graph=False):
     torch.manual_seed(0)
     net = UNet(cfg).eval()
+    shape = (batch, cfg["in_channels"], cfg["size"], cfg["size"])
+    network = graphed(net, shape, autocast) if graph else lambda xt, t: predict(net, xt, t, autocast)
     # Respaced ancestral sampling over `evals` evenly spaced steps, posterior variance (as ddpm with --steps).
     _, ab_full = linear_schedule()
     steps = list(range(0, 1000, 1000 // evals))[:evals]
@@ -255,14 +292,14 @@ def sampling_calls_per_second(cfg, batch, repeats, evals, autocast=False):
     coef_xt = ((1 - ab_prev) * (1 - betas).sqrt() / (1 - ab)).float()
     sigma = (betas * (1 - ab_prev) / (1 - ab)).sqrt().float()
     recip, recipm1 = (1 / ab).sqrt().float(), (1 / ab - 1).sqrt().float()
-    x_T = torch.randn(batch, cfg["in_channels"], cfg["size"], cfg["size"])
+    x_T = torch.randn(shape)
 
     def draw():
         with torch.no_grad():
             x = x_T
             for i in reversed(range(len(steps))):
                 t = torch.full((batch,), steps[i], dtype=torch.long)
-                eps = predict(net, x, t, autocast)
+                eps = network(x, t)
                 x0 = (recip[i] * x - recipm1[i] * eps).clamp(-1, 1)
                 mean = coef_x0[i] * x0 + coef_xt[i] * x
                 x = mean + sigma[i] * torch.randn_like(x) if i > 0 else mean
@@ -277,26 +314,45 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--quick", action="store_true", help="one repeat of everything")
+    # On a GPU (PyTorch 2): the same figures as `ddpm bench --device cuda`, and sampling once more with the
+    # network's call replayed as a CUDA graph (what graph capture would save; "graph" in the JSON).
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="fashion")
+    parser.add_argument("--batch", type=int, default=64, help="training batch")
     a = parser.parse_args()
+    global DEVICE
+    DEVICE = a.device
+    if DEVICE == "cuda":
+        torch.set_default_device("cuda")
     torch.set_num_threads(a.threads)
-    cfg = FASHION
+    cfg, expected = PRESETS[a.preset]
     parameters = sum(p.numel() for p in UNet(cfg).parameters())
-    assert parameters == FASHION_PARAMETERS, f"{parameters} parameters, ddpm's fashion U-Net has {FASHION_PARAMETERS}"
+    assert parameters == expected, f"{parameters} parameters, ddpm's {a.preset} U-Net has {expected}"
     gflop = forward_flops_per_sample(cfg) * 1e-9
-    sizes, mm_rep, rep, evals1 = ([512], 2, 1, 2) if a.quick else ([1024, 2048], 5, 5, 32)
+    # As ddpm bench's Effort (src/ddpm/benchmark/bench_suite.cpp).
+    if a.quick:
+        sizes, mm_rep, rep, sample_rep, evals1 = [512], 2, 1, 1, 2
+    elif DEVICE == "cuda":
+        sizes, mm_rep, rep, sample_rep, evals1 = [4096, 8192], 10, 10, 3, 512
+    else:
+        sizes, mm_rep, rep, sample_rep, evals1 = [1024, 2048], 5, 5, 5, 32
     start = time.perf_counter()
     peak, peak_by_engine = matmul_peak_gflops(sizes, mm_rep)
-    def measure(autocast):
-        ips = training_images_per_second(cfg, 64, rep, autocast)
-        train = dict(preset="fashion", batch=64, images_per_s=ips, steps_per_s=ips / 64, gflops=3 * gflop * ips,
-                     mfu=3 * gflop * ips / peak)
+
+    def sampling(autocast, graph):
         sample = []
         for batch in (1, 16, 256):
             # A batched call evaluates the network on `batch` samples (ddpm bench's calls_per_s, evaluations_per_s).
-            cps = sampling_calls_per_second(cfg, batch, rep, max(1, evals1 // batch), autocast)
+            cps = sampling_calls_per_second(cfg, batch, sample_rep, max(1, evals1 // batch), autocast, graph)
             sample.append(dict(batch=batch, calls_per_s=cps, evaluations_per_s=cps * batch, latency_ms=1000 / cps,
                                gflops=gflop * batch * cps, mfu=gflop * batch * cps / peak))
-        return train, sample
+        return sample
+
+    def measure(autocast):
+        ips = training_images_per_second(cfg, a.batch, rep, autocast)
+        train = dict(preset=a.preset, batch=a.batch, images_per_s=ips, steps_per_s=ips / a.batch,
+                     gflops=3 * gflop * ips, mfu=3 * gflop * ips / peak)
+        return train, sampling(autocast, False)
 
     train, sample = measure(False)
     ips = train["images_per_s"]
@@ -306,10 +362,11 @@ def main():
     if int(torch.__version__.split(".")[0]) >= 2:
         a_train, a_sample = measure(True)
         autocast_bf16 = dict(train=a_train, sample=a_sample)
-    report = dict(device="cpu", threads=torch.get_num_threads(), torch_version=torch.__version__,
+    graph = dict(fp32=sampling(False, True), autocast_bf16=sampling(True, True)) if DEVICE == "cuda" else None
+    report = dict(device=DEVICE, preset=a.preset, threads=torch.get_num_threads(), torch_version=torch.__version__,
                   implementation="pytorch-eager", parameters=parameters, forward_flops_per_sample=round(gflop * 1e9),
                   peak_gflops=peak, peak_by_engine=peak_by_engine, train=train, sample=sample, autocast_bf16=autocast_bf16,
-                  seconds=time.perf_counter() - start)
+                  graph=graph, seconds=time.perf_counter() - start)
     if a.json:
         print(json.dumps(report))
         return
@@ -317,7 +374,7 @@ def main():
           f"{gflop:.3f} GFLOP forward per sample")
     print(f"matrix-product peak         {peak:9.1f} GFLOP/s  (torch.mm {peak_by_engine['mm']:.1f}, "
           f"1x1 convolution {peak_by_engine['conv1x1']:.1f})")
-    print(f"training, batch 64          {ips:9.1f} images/s  {train['gflops']:7.1f} GFLOP/s  MFU {train['mfu']:.2f}")
+    print(f"training, batch {a.batch:<4}        {ips:9.1f} images/s  {train['gflops']:7.1f} GFLOP/s  MFU {train['mfu']:.2f}")
     for s in sample:
         print(f"sampling, batch {s['batch']:<4}        {s['calls_per_s']:9.2f} calls/s  {s['latency_ms']:8.2f} ms/step "
               f"{s['gflops']:7.1f} GFLOP/s  MFU {s['mfu']:.2f}")

@@ -17,21 +17,24 @@ namespace ddpm {
 namespace {
 
 // Repeats and sizes: each precision's run stays under two minutes on two CPU cores (each figure is the best
-// of several repeats, as the machines are shared); --quick only checks that everything runs.
+// of several repeats, as the machines are shared); --quick only checks that everything runs. A GPU reaches
+// its matrix peak only on products of several thousand (an H200's bf16 one needs n = 8192: at 2048 it runs
+// at a fraction, which would flatter MFU), and its steps take milliseconds, so it gets more of them.
 struct Effort {
   std::vector<int64_t> matmul_sizes;
   int matmul_repeats, train_repeats, sample_repeats;
   int64_t sample_calls_at_batch_1;  // batched calls per timed run: this divided by the batch, at least 1
 };
 
-Effort effort(bool quick) {
+Effort effort(bool quick, const c10::Device& device) {
   if (quick) return {{512}, 2, 1, 1, 2};
+  if (device.is_cuda()) return {{4096, 8192}, 10, 10, 3, 512};
   return {{1024, 2048}, 5, 5, 5, 32};
 }
 
 PrecisionFigures measure(const ModelConfig& model, const BenchOptions& o, const c10::Device& device, Precision precision,
                          int64_t forward_flops) {
-  const auto e = effort(o.quick);
+  const auto e = effort(o.quick, device);
   const double gflop = static_cast<double>(forward_flops) * 1e-9;
   PrecisionFigures r;
   r.precision = precision;
