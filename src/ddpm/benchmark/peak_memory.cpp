@@ -15,9 +15,10 @@ namespace ddpm {
 double peak_memory_mb(const c10::Device& device) {
   if (device.is_cuda()) {
 #ifdef DDPM_WITH_CUDA
+    // allocated_bytes holds one figure per memory pool, and index 0 is all of them together
+    // (StatType::AGGREGATE, whose namespace moved between LibTorch 2 versions while its value stayed).
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0);
-    const auto aggregate = static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
-    return static_cast<double>(stats.allocated_bytes[aggregate].peak) / (1024.0 * 1024.0);
+    return static_cast<double>(stats.allocated_bytes[0].peak) / (1024.0 * 1024.0);
 #else
     throw std::runtime_error("peak memory on cuda: this build of ddpm has no CUDA support");
 #endif
