@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "data_test_files.h"
+#include "tiny_unet_run.h"
 #include "ddpm/benchmark/peak_memory.h"
 #include "ddpm/core/random.h"
 #include "ddpm/inference/generate.h"
@@ -106,25 +107,9 @@ TEST_F(Cuda, AncestralSamplesRepeatWithTheSeed) {
 // upsampling add with atomics in any order, so agreement is to rounding: 1e-4 relative over the weights, where
 // a lost optimizer, EMA or generator state moves them by the learning rate's scale (≥ 1e-3).
 TEST_F(Cuda, TrainingResumesAsTheSameRun) {
-  const auto dir = ddpm_test::scratch_dir("cuda_resume");
-  std::vector<uint8_t> pixels(64 * 8 * 8);
-  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>((i * 37) % 256);
-  ddpm_test::write_raw(dir + "/images.idx", ddpm_test::concat(ddpm_test::idx_header(0x803, {64, 8, 8}), pixels));
-  TrainConfig c;
-  c.data = "idx:" + dir + "/images.idx";
+  const auto dir = ddpm_test::scratch_dir("runs");
+  auto c = ddpm_test::tiny_unet_config(ddpm_test::write_idx_images("cuda_resume"), 12);
   c.device = "cuda";
-  c.steps = 12;
-  c.batch = 8;
-  c.seed = 3;
-  c.warmup = 2;
-  c.ema_decay = 0.9;
-  c.sample_every = 0;
-  c.checkpoint_every = 0;
-  c.model.arch = "unet";
-  c.model.unet.in_channels = 1, c.model.unet.image_height = 8, c.model.unet.image_width = 8;
-  c.model.unet.base_channels = 32, c.model.unet.channel_mult = {1, 1}, c.model.unet.num_res_blocks = 1;
-  c.model.unet.attention_resolutions = {4};
-  c.model.unet.dropout = 0.1;  // dropout draws from the GPU's generator: resume must restore it
   for (const std::string precision : {"fp32", "bf16"}) {
     SCOPED_TRACE(precision);
     c.precision = precision;

@@ -11,6 +11,7 @@
 
 #include "ddpm/core/random.h"
 #include "file_size_limit.h"
+#include "tiny_unet_run.h"
 #include "ddpm/inference/trained_model.h"
 #include "ddpm/io/run_folder.h"
 #include "ddpm/models/model_file.h"
@@ -20,6 +21,8 @@
 
 namespace fs = std::filesystem;
 using namespace ddpm;
+using ddpm_test::tiny_unet_config;
+using ddpm_test::write_idx_images;
 
 namespace {
 
@@ -46,17 +49,6 @@ std::string write_points(const std::string& name, int64_t huge_rows = 0) {
   return path;
 }
 
-// 64 gray 8x8 images as a raw IDX file (magic 0x00000803, big-endian dimensions).
-std::string write_idx_images(const std::string& name) {
-  const auto path = (fs::path(testing::TempDir()) / (name + ".idx")).string();
-  std::ofstream out(path, std::ios::binary);
-  const unsigned char header[] = {0, 0, 8, 3, 0, 0, 0, 64, 0, 0, 0, 8, 0, 0, 0, 8};
-  out.write(reinterpret_cast<const char*>(header), sizeof header);
-  for (int n = 0; n < 64; ++n)
-    for (int p = 0; p < 64; ++p) out.put(static_cast<char>((n * 7 + p * 3) % 256));
-  return path;
-}
-
 TrainConfig points_config(const std::string& csv, int64_t steps) {
   TrainConfig c;
   c.data = "points:" + csv;
@@ -70,28 +62,6 @@ TrainConfig points_config(const std::string& csv, int64_t steps) {
   c.sample_every = 0;
   c.checkpoint_every = 0;
   c.log_every = 10;
-  return c;
-}
-
-TrainConfig tiny_unet_config(const std::string& idx, int64_t steps) {
-  TrainConfig c;
-  c.data = "idx:" + idx;
-  c.steps = steps;
-  c.batch = 8;
-  c.seed = 3;
-  c.warmup = 2;
-  c.ema_decay = 0.9;
-  c.sample_every = 0;
-  c.checkpoint_every = 0;
-  c.model.arch = "unet";
-  c.model.unet.in_channels = 1;
-  c.model.unet.image_height = 8;
-  c.model.unet.image_width = 8;
-  c.model.unet.base_channels = 32;
-  c.model.unet.channel_mult = {1, 1};
-  c.model.unet.num_res_blocks = 1;
-  c.model.unet.attention_resolutions = {4};
-  c.model.unet.dropout = 0.1;  // dropout draws from LibTorch's default generator: resume must restore it
   return c;
 }
 
