@@ -126,7 +126,8 @@ TEST_F(Cuda, TrainingResumesAsTheSameRun) {
     const auto weights = flat_parameters(straight->model());
     EXPECT_LT(relative_error(flat_parameters(resumed->model()), weights), 1e-4);
     EXPECT_LT(relative_error(flat_parameters(resumed->ema_model()), flat_parameters(straight->ema_model())), 1e-4);
-    // The tolerance tells runs apart: another seed's run (other noise, other dropout) is far outside it.
+    // The tolerance tells runs apart: another seed's run (another initialisation, noise and dropout) is far
+    // outside it.
     auto other = c;
     other.seed = 4;
     auto different = Trainer::create(other, dir + "/other-" + precision, false);
